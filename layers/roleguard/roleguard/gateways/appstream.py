@@ -1,0 +1,74 @@
+"""AppStream reads: the fleet, image builder or app block builder, and a fleet's image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..model import AppStreamResource, ImageFacts, ResourceKind, ResourceRef
+from .errors import error_code, raise_read_failed
+
+_DESCRIBE = {
+    ResourceKind.FLEET: ("describe_fleets", "Fleets"),
+    ResourceKind.IMAGE_BUILDER: ("describe_image_builders", "ImageBuilders"),
+    ResourceKind.APP_BLOCK_BUILDER: ("describe_app_block_builders", "AppBlockBuilders"),
+}
+
+
+def _latest(flag: Any) -> bool:
+    # LatestAppstreamAgentVersion is a string enum TRUE | FALSE, not a boolean.
+    return str(flag).upper() == "TRUE"
+
+
+class AppStreamGateway:
+    def __init__(self, client: Any) -> None:
+        self._appstream = client
+
+    def describe(self, ref: ResourceRef) -> AppStreamResource | None:
+        """The resource as AppStream has it now; None when it does not exist."""
+        operation, key = _DESCRIBE[ref.kind]
+        try:
+            items = getattr(self._appstream, operation)(Names=[ref.name]).get(key, [])
+        except ClientError as err:
+            if error_code(err) == "ResourceNotFoundException":
+                return None
+            raise_read_failed(err, f"appstream:{operation} {ref.name}")
+        match = next((item for item in items if item.get("Name") == ref.name), None)
+        return None if match is None else self.to_resource(ref, match)
+
+    @staticmethod
+    def to_resource(ref: ResourceRef, item: dict[str, Any]) -> AppStreamResource:
+        return AppStreamResource(
+            ref=ref,
+            role_arn=item.get("IamRoleArn"),
+            fleet_type=item.get("FleetType") if ref.kind is ResourceKind.FLEET else None,
+            image_name=item.get("ImageName"),
+            image_arn=item.get("ImageArn"),
+            agent_version=item.get("AppstreamAgentVersion"),
+            latest_agent_version=_latest(item.get("LatestAppstreamAgentVersion")),
+        )
+
+    def image(self, *, arn: str | None = None, name: str | None = None) -> ImageFacts | None:
+        """DescribeImages by ARN (works for public and shared images) or by name; None when not found."""
+        if arn:
+            params: dict[str, Any] = {"Arns": [arn]}
+        elif name:
+            params = {"Names": [name]}
+        else:
+            return None
+        try:
+            images = self._appstream.describe_images(**params).get("Images", [])
+        except ClientError as err:
+            if error_code(err) == "ResourceNotFoundException":
+                return None
+            raise_read_failed(err, f"appstream:DescribeImages {arn or name}")
+        if not images:
+            return None
+        image = images[0]
+        return ImageFacts(
+            name=image["Name"],
+            arn=image.get("Arn", arn or ""),
+            agent_version=image.get("AppstreamAgentVersion"),
+            latest_agent_version=_latest(image.get("LatestAppstreamAgentVersion")),
+        )

@@ -1,0 +1,150 @@
+"""IAM reads: the role, its trust policy, every attached and inline policy, its boundary and tags."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from ..model import PolicyDocument, ReadError, RoleFacts, RoleLookup
+from ..policy.document import PolicyError, decode_policy
+from .errors import as_read_error, error_code
+
+AWS_MANAGED_PREFIX = ":iam::aws:policy/"
+
+
+class ManagedPolicyCache:
+    """AWS managed policy versions never change once published: cache their documents per container."""
+
+    def __init__(self) -> None:
+        self._documents: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def get(self, arn: str, version: str) -> dict[str, Any] | None:
+        return self._documents.get((arn, version))
+
+    def put(self, arn: str, version: str, document: dict[str, Any]) -> None:
+        if AWS_MANAGED_PREFIX in arn:
+            self._documents[(arn, version)] = document
+
+
+class IamGateway:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        visibility_wait_seconds: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        managed_cache: ManagedPolicyCache | None = None,
+    ) -> None:
+        self._iam = client
+        self._wait = visibility_wait_seconds
+        self._sleep = sleep
+        self._cache = managed_cache or ManagedPolicyCache()
+
+    def read_role(self, role_name: str) -> tuple[RoleLookup, RoleFacts | None, ReadError | None]:
+        try:
+            role = self._get_role_waiting_for_visibility(role_name)
+        except ClientError as err:
+            return RoleLookup.UNREADABLE, None, as_read_error(err, f"iam:GetRole {role_name}")
+        if role is None:
+            return RoleLookup.NOT_FOUND, None, None
+        return RoleLookup.FOUND, self._role_facts(role), None
+
+    def _get_role_waiting_for_visibility(self, role_name: str) -> dict[str, Any] | None:
+        """GetRole, retrying NoSuchEntity briefly: a role created seconds ago may not be visible yet."""
+        delay, waited = 1.0, 0.0
+        while True:
+            try:
+                return self._iam.get_role(RoleName=role_name)["Role"]
+            except ClientError as err:
+                if error_code(err) != "NoSuchEntity":
+                    raise
+                if waited >= self._wait:
+                    return None
+            pause = min(delay, self._wait - waited)
+            self._sleep(pause)
+            waited += pause
+            delay *= 2
+
+    def _role_facts(self, role: dict[str, Any]) -> RoleFacts:
+        name = role["RoleName"]
+        errors: list[ReadError] = []
+        managed = self._attached_policies(name, errors)
+        inline = self._inline_policies(name, errors)
+        boundary = None
+        boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary_arn:
+            boundary = self._managed_document(boundary_arn, "boundary", errors)
+        trust = role.get("AssumeRolePolicyDocument")
+        try:
+            trust_doc = decode_policy(trust) if trust is not None else None
+        except PolicyError as err:
+            errors.append(ReadError(f"trust policy of {name}", "InvalidPolicy", str(err)))
+            trust_doc = None
+        return RoleFacts(
+            arn=role["Arn"],
+            name=name,
+            path=role.get("Path", "/"),
+            trust_policy=trust_doc,
+            managed_policies=tuple(managed),
+            inline_policies=tuple(inline),
+            permissions_boundary=boundary,
+            tags={t["Key"]: t["Value"] for t in role.get("Tags", [])},
+            read_errors=tuple(errors),
+        )
+
+    def _attached_policies(self, role_name: str, errors: list[ReadError]) -> list[PolicyDocument]:
+        try:
+            attached = [
+                p
+                for page in self._iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+                for p in page["AttachedPolicies"]
+            ]
+        except ClientError as err:
+            errors.append(as_read_error(err, f"iam:ListAttachedRolePolicies {role_name}", vanished=True))
+            return []
+        docs = []
+        for policy in attached:
+            doc = self._managed_document(policy["PolicyArn"], "managed", errors)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
+    def _managed_document(self, arn: str, source: str, errors: list[ReadError]) -> PolicyDocument | None:
+        try:
+            meta = self._iam.get_policy(PolicyArn=arn)["Policy"]
+            version = meta["DefaultVersionId"]
+            document = self._cache.get(arn, version)
+            if document is None:
+                raw = self._iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+                document = decode_policy(raw)
+                self._cache.put(arn, version, document)
+        except ClientError as err:
+            errors.append(as_read_error(err, f"iam:GetPolicy/GetPolicyVersion {arn}", vanished=True))
+            return None
+        except PolicyError as err:
+            errors.append(ReadError(f"{source} policy {arn}", "InvalidPolicy", str(err)))
+            return None
+        return PolicyDocument(source=source, name=meta["PolicyName"], arn=arn, document=document)
+
+    def _inline_policies(self, role_name: str, errors: list[ReadError]) -> list[PolicyDocument]:
+        try:
+            names = [
+                n
+                for page in self._iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+                for n in page["PolicyNames"]
+            ]
+        except ClientError as err:
+            errors.append(as_read_error(err, f"iam:ListRolePolicies {role_name}", vanished=True))
+            return []
+        docs = []
+        for policy_name in names:
+            try:
+                raw = self._iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+                docs.append(PolicyDocument(source="inline", name=policy_name, document=decode_policy(raw)))
+            except ClientError as err:
+                errors.append(as_read_error(err, f"iam:GetRolePolicy {role_name}/{policy_name}", vanished=True))
+            except PolicyError as err:
+                errors.append(ReadError(f"inline policy {role_name}/{policy_name}", "InvalidPolicy", str(err)))
+        return docs

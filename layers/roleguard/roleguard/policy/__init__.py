@@ -1,0 +1,1 @@
+"""IAM policy semantics: grammar, matching, conditions, evaluation. Pure."""

@@ -1,0 +1,51 @@
+"""Composition root: builds gateways and sinks on first use and caches them per container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+from .config import Settings
+from .gateways.appstream import AppStreamGateway
+from .gateways.iam import IamGateway, ManagedPolicyCache
+from .gateways.securityhub import SecurityHubGateway
+from .sinks.base import Sink
+from .sinks.securityhub import SecurityHubSink
+
+ClientFactory = Callable[[str, "str | None"], Any]
+
+
+class Services:
+    """Everything an evaluation needs from the outside world, per region."""
+
+    def __init__(self, settings: Settings, client_factory: ClientFactory) -> None:
+        self.settings = settings
+        self._client = client_factory
+        self._managed_cache = ManagedPolicyCache()
+        self._iam: IamGateway | None = None
+
+    def iam(self) -> IamGateway:
+        if self._iam is None:
+            self._iam = IamGateway(
+                self._client("iam", None),
+                visibility_wait_seconds=self.settings.role_visibility_wait_seconds,
+                managed_cache=self._managed_cache,
+            )
+        return self._iam
+
+    def appstream(self, region: str) -> AppStreamGateway:
+        return AppStreamGateway(self._client("appstream", region))
+
+    def sinks(self, region: str) -> list[Sink]:
+        built: list[Sink] = []
+        for name in self.settings.sinks:
+            if name == "securityhub":
+                built.append(SecurityHubSink(SecurityHubGateway(self._client("securityhub", region))))
+        return built
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    from .gateways.clients import client
+
+    return Services(Settings.from_env(), client)

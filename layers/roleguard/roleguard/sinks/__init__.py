@@ -1,0 +1,1 @@
+"""Where findings go. Every sink implements `Sink`; mappers are pure, publishers thin."""

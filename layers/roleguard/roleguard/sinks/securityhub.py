@@ -1,0 +1,100 @@
+"""Security Hub sink: keeps one finding per (resource, check) true over time.
+
+CreatedAt / FirstObservedAt stay the first time seen; UpdatedAt always moves
+forward; a check that passes gets Workflow RESOLVED (BatchImportFindings
+cannot set Workflow); findings of checks that no longer apply are archived.
+Workflow is otherwise the reviewers' (never touched: SUPPRESSED stays).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from ..checks import CHECK_IDS
+from ..gateways.securityhub import SecurityHubGateway, import_batches
+from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff
+from .base import PublishError, PublishReport, ResourceOutcome
+
+_WORKFLOW_TO_RESOLVE = {"NEW", "NOTIFIED"}
+
+
+class SecurityHubSink:
+    name = "securityhub"
+
+    def __init__(self, gateway: SecurityHubGateway) -> None:
+        self._hub = gateway
+
+    def publish(self, outcomes: Sequence[ResourceOutcome], observed_at: datetime) -> PublishReport:
+        report = PublishReport(self.name)
+        by_product: dict[str, list[ResourceOutcome]] = {}
+        for outcome in outcomes:
+            ref = outcome.resource
+            by_product.setdefault(product_arn(ref.partition, ref.region, ref.account), []).append(outcome)
+        for product, group in sorted(by_product.items()):
+            self._publish_product(product, group, observed_at, report)
+        return report
+
+    def _publish_product(
+        self, product: str, outcomes: list[ResourceOutcome], now: datetime, report: PublishReport
+    ) -> None:
+        all_ids = [finding_id(o.resource, check_id) for o in outcomes for check_id in CHECK_IDS]
+        existing = self._hub.findings_by_id(product, all_ids)
+
+        documents: list[dict[str, Any]] = []
+        to_resolve: list[str] = []
+        for outcome in outcomes:
+            current_ids = set()
+            for finding in outcome.findings:
+                fid = finding_id(outcome.resource, finding.check_id)
+                current_ids.add(fid)
+                previous = existing.get(fid)
+                first_seen = parse_timestamp(previous["CreatedAt"]) if previous else now
+                first_observed = parse_timestamp(previous.get("FirstObservedAt", previous["CreatedAt"])) if previous else now
+                documents.append(
+                    to_asff(finding, created_at=first_seen, first_observed_at=first_observed,
+                            updated_at=later_than(now, previous and previous.get("UpdatedAt")))
+                )
+                workflow = ((previous or {}).get("Workflow") or {}).get("Status", "NEW")
+                if not finding.failing and workflow in _WORKFLOW_TO_RESOLVE:
+                    to_resolve.append(fid)
+            for check_id in CHECK_IDS:
+                fid = finding_id(outcome.resource, check_id)
+                previous = existing.get(fid)
+                if fid not in current_ids and previous and previous.get("RecordState") == "ACTIVE":
+                    documents.append(self._archived(previous, now))
+                    report.archived += 1
+
+        self._import(documents, report)
+        if to_resolve:
+            identifiers = [{"Id": fid, "ProductArn": product} for fid in to_resolve]
+            unprocessed = self._hub.set_workflow(identifiers, "RESOLVED")
+            if unprocessed:
+                raise PublishError(f"BatchUpdateFindings left {len(unprocessed)} findings unresolved: {unprocessed}")
+            report.resolved += len(to_resolve)
+
+    @staticmethod
+    def _archived(previous: dict[str, Any], now: datetime) -> dict[str, Any]:
+        document = {k: v for k, v in previous.items() if k not in _SERVICE_OWNED}
+        document["RecordState"] = "ARCHIVED"
+        document["UpdatedAt"] = timestamp(later_than(now, previous.get("UpdatedAt")))
+        return document
+
+    def _import(self, documents: list[dict[str, Any]], report: PublishReport) -> None:
+        by_id = {d["Id"]: d for d in documents}
+        for batch in import_batches(documents):
+            failed = self._hub.import_findings(batch)
+            if failed:
+                # One retry of exactly the failed findings, then it is an error naming them.
+                retry = [by_id[f["Id"]] for f in failed if f.get("Id") in by_id]
+                still = self._hub.import_findings(retry) if retry else failed
+                if still:
+                    details = "; ".join(f"{f.get('Id')}: {f.get('ErrorCode')} {f.get('ErrorMessage')}" for f in still)
+                    raise PublishError(f"BatchImportFindings rejected {len(still)} findings: {details}")
+            report.imported += len(batch)
+
+
+# Fields Security Hub owns or that import ignores: never echoed back.
+_SERVICE_OWNED = frozenset({"Workflow", "WorkflowState", "Note", "ProcessedAt", "ProductName", "CompanyName",
+                            "UserDefinedFields", "VerificationState", "Confidence", "Criticality",
+                            "AwsAccountName", "Sample", "GeneratorDetails", "ProcessingDetails"})
