@@ -36,11 +36,13 @@ class IamGateway:
         visibility_wait_seconds: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         managed_cache: ManagedPolicyCache | None = None,
+        page_size: int | None = None,
     ) -> None:
         self._iam = client
         self._wait = visibility_wait_seconds
         self._sleep = sleep
         self._cache = managed_cache or ManagedPolicyCache()
+        self._pages = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
 
     def read_role(self, role_name: str) -> tuple[RoleLookup, RoleFacts | None, ReadError | None]:
         try:
@@ -98,7 +100,7 @@ class IamGateway:
         try:
             attached = [
                 p
-                for page in self._iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+                for page in self._iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name, **self._pages)
                 for p in page["AttachedPolicies"]
             ]
         except ClientError as err:
@@ -132,7 +134,7 @@ class IamGateway:
         try:
             names = [
                 n
-                for page in self._iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+                for page in self._iam.get_paginator("list_role_policies").paginate(RoleName=role_name, **self._pages)
                 for n in page["PolicyNames"]
             ]
         except ClientError as err:

@@ -1,0 +1,469 @@
+"""Tests of template.yaml: the event wiring, failure handling, logging and the
+least-privilege IAM policy of the evaluate function, plus `sam validate --lint`
+and an offline `sam build` (no container)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+pytestmark = pytest.mark.template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+EVENT_NAMES = [
+    "CreateFleet",
+    "UpdateFleet",
+    "CreateImageBuilder",
+    "CreateAppBlockBuilder",
+    "UpdateAppBlockBuilder",
+    "DeleteFleet",
+    "DeleteImageBuilder",
+    "DeleteAppBlockBuilder",
+]
+
+# Everything the evaluate function may call, and nothing else.
+EXPECTED_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "appstream:DescribeFleets",
+    "appstream:DescribeImageBuilders",
+    "appstream:DescribeAppBlockBuilders",
+    "appstream:DescribeImages",
+    "securityhub:BatchImportFindings",
+    "securityhub:BatchUpdateFindings",
+    "securityhub:GetFindings",
+    "sqs:SendMessage",
+}
+# Only when the Tracing parameter is Active.
+TRACING_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sub(value: Any) -> str:
+    """The template string of a !Sub (short or long form)."""
+    assert isinstance(value, dict) and "Fn::Sub" in value, value
+    sub = value["Fn::Sub"]
+    return sub if isinstance(sub, str) else sub[0]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Statements of a policy document, with both branches of any Fn::If."""
+    found: list[dict[str, Any]] = []
+    for stmt in _as_list(document["Statement"]):
+        if isinstance(stmt, dict) and "Fn::If" in stmt:
+            _, then, otherwise = stmt["Fn::If"]
+            found.extend(s for s in (then, otherwise) if s != {"Ref": "AWS::NoValue"})
+        else:
+            found.append(stmt)
+    return found
+
+
+def _policy_reference() -> dict[str, Any]:
+    """cfn-lint's copy of the IAM Service Authorization Reference."""
+    import cfnlint.data.AdditionalSpecs
+
+    path = Path(cfnlint.data.AdditionalSpecs.__file__).parent / "Policies.json"
+    return json.loads(path.read_text())
+
+
+class _NoManagedPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="module")
+def transformed(template: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform produces."""
+    sam = copy.deepcopy(template)
+    sam["Resources"]["EvaluateFunction"]["Properties"]["CodeUri"] = "s3://bucket/evaluate.zip"
+    sam["Resources"]["RoleGuardLayer"]["Properties"]["ContentUri"] = "s3://bucket/layer.zip"
+    translator = Translator(
+        managed_policy_map=None,
+        sam_parser=Parser(),
+        boto_session=boto3.session.Session(region_name="us-east-1"),
+    )
+    return translator.translate(
+        sam, parameter_values={}, get_managed_policy_map=lambda: {}
+    )
+
+
+@pytest.fixture(scope="module")
+def role_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    role = resources["EvaluateFunctionRole"]
+    assert role["Type"] == "AWS::IAM::Role"
+    statements: list[dict[str, Any]] = []
+    for policy in role["Properties"]["Policies"]:
+        statements.extend(_statements(policy["PolicyDocument"]))
+    return statements
+
+
+def _statement_for(statements: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    matching = [s for s in statements if action in _as_list(s["Action"])]
+    assert len(matching) == 1, f"{action} must be granted by exactly one statement"
+    return matching[0]
+
+
+# --------------------------------------------------------------------------- trigger
+
+
+def test_rule_is_a_plain_events_rule_on_the_default_bus(resources):
+    rule = resources["AppStreamApiCallRule"]
+    assert rule["Type"] == "AWS::Events::Rule"
+    assert rule["Properties"].get("EventBusName", "default") == "default"
+    assert rule["Properties"].get("State", "ENABLED") == "ENABLED"
+
+
+def test_rule_pattern_matches_exactly_the_role_bearing_appstream_calls(resources):
+    pattern = resources["AppStreamApiCallRule"]["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.appstream"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["appstream.amazonaws.com"],
+            "eventName": EVENT_NAMES,
+        },
+    }
+
+
+def test_rule_targets_the_function_with_retries_and_a_dead_letter_queue(resources):
+    targets = resources["AppStreamApiCallRule"]["Properties"]["Targets"]
+    assert len(targets) == 1
+    target = targets[0]
+    assert target["Arn"] == {"Fn::GetAtt": ["EvaluateFunction", "Arn"]}
+    retry = target["RetryPolicy"]
+    assert 0 <= retry["MaximumRetryAttempts"] <= 185
+    assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
+    dlq = target["DeadLetterConfig"]["Arn"]
+    assert dlq == {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}
+    assert resources["RuleDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+
+
+def test_dead_letter_queue_accepts_messages_only_from_the_rule(resources):
+    policies = [
+        r for r in resources.values()
+        if r["Type"] == "AWS::SQS::QueuePolicy"
+        and {"Ref": "RuleDeadLetterQueue"} in r["Properties"]["Queues"]
+    ]
+    assert len(policies) == 1
+    (stmt,) = _statements(policies[0]["Properties"]["PolicyDocument"])
+    assert stmt["Effect"] == "Allow"
+    assert stmt["Principal"] == {"Service": "events.amazonaws.com"}
+    assert _as_list(stmt["Action"]) == ["sqs:SendMessage"]
+    assert stmt["Resource"] == {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}
+    source_arns = [
+        values["aws:SourceArn"]
+        for op, values in stmt["Condition"].items()
+        if op in ("ArnEquals", "StringEquals") and "aws:SourceArn" in values
+    ]
+    assert source_arns == [{"Fn::GetAtt": ["AppStreamApiCallRule", "Arn"]}]
+
+
+def test_only_the_rule_may_invoke_the_function(resources):
+    permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert len(permissions) == 1
+    props = permissions[0]["Properties"]
+    assert props["Action"] == "lambda:InvokeFunction"
+    assert props["Principal"] == "events.amazonaws.com"
+    assert props["FunctionName"] == {"Fn::GetAtt": ["EvaluateFunction", "Arn"]}
+    assert props["SourceArn"] == {"Fn::GetAtt": ["AppStreamApiCallRule", "Arn"]}
+    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_every_queue_is_encrypted(resources):
+    queues = {k: r for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    assert set(queues) == {"RuleDeadLetterQueue", "FunctionFailureQueue"}
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+
+
+def test_function_failures_go_to_their_own_queue(template, resources):
+    config = resources["EvaluateFunction"]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == {"Ref": "MaximumRetryAttempts"}
+    param = template["Parameters"]["MaximumRetryAttempts"]
+    assert param["Default"] == 2
+    assert param["MinValue"] == 0 and param["MaxValue"] == 2
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]},
+    }
+
+
+def test_transform_emits_the_event_invoke_config(transformed):
+    configs = [
+        r for r in transformed["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    ]
+    assert len(configs) == 1
+    props = configs[0]["Properties"]
+    assert props["FunctionName"] == {"Ref": "EvaluateFunction"}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FunctionFailureQueue", "Arn"]
+    }
+
+
+# --------------------------------------------------------------------------- function
+
+
+def test_function_runs_python313_from_the_shared_layout(resources):
+    fn = resources["EvaluateFunction"]
+    assert fn["Type"] == "AWS::Serverless::Function"
+    props = fn["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Handler"] == "app.lambda_handler"
+    assert props["CodeUri"].rstrip("/") == "functions/evaluate"
+    assert props["Layers"] == [{"Ref": "RoleGuardLayer"}]
+    assert 30 <= props["Timeout"] <= 120
+    assert props["MemorySize"] == 256
+    assert props["Role"] == {"Fn::GetAtt": ["EvaluateFunctionRole", "Arn"]}
+    assert (ROOT / "functions/evaluate/requirements.txt").is_file()
+
+
+def test_layer_builds_with_python313(resources):
+    layer = resources["RoleGuardLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/roleguard"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    requirements = (ROOT / "layers/roleguard/requirements.txt").read_text().splitlines()
+    pins = [line.strip() for line in requirements if line.strip() and not line.startswith("#")]
+    assert "aws-lambda-powertools==3.37.0" in pins
+    # Tracer is not used: aws-xray-sdk would drag an unpinned botocore into the layer.
+    assert not [p for p in pins if p.lower().startswith("aws-xray-sdk")]
+    # the Lambda runtime provides boto3
+    assert not [p for p in pins if p.lower().startswith(("boto3", "botocore"))]
+
+
+def test_function_environment(resources):
+    env = resources["EvaluateFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {
+        "POWERTOOLS_SERVICE_NAME": "roleguard",
+        "POWERTOOLS_METRICS_NAMESPACE": "AppStreamRoleGuard",
+        "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
+        "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingEnabled", "false", "true"]},
+        "ROLEGUARD_SINKS": {"Ref": "Sinks"},
+        "ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS": {"Ref": "RoleVisibilityWaitSeconds"},
+    }
+
+
+def test_parameters_all_have_defaults(template):
+    params = template["Parameters"]
+    assert all("Default" in p for p in params.values()), params
+    assert params["LogLevel"]["Default"] == "INFO"
+    assert params["Sinks"]["Default"] == "securityhub"
+    assert params["Sinks"]["AllowedValues"] == ["securityhub"]
+    assert params["RoleVisibilityWaitSeconds"]["Default"] == 10
+    assert params["LogRetentionInDays"]["Default"] == 90
+    assert params["Tracing"]["Default"] == "Disabled"
+
+
+def test_log_group_is_explicit_with_retention(template, resources):
+    group = resources["EvaluateLogGroup"]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    fn_props = resources["EvaluateFunction"]["Properties"]
+    assert _sub(group["Properties"]["LogGroupName"]) == "/aws/lambda/" + _sub(fn_props["FunctionName"])
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert template["Parameters"]["LogRetentionInDays"]["Default"] == 90
+    assert fn_props["LoggingConfig"]["LogGroup"] == {"Ref": "EvaluateLogGroup"}
+
+
+def test_outputs(template):
+    assert {
+        "EvaluateFunctionArn",
+        "AppStreamApiCallRuleArn",
+        "RuleDeadLetterQueueUrl",
+        "RuleDeadLetterQueueArn",
+        "FunctionFailureQueueUrl",
+        "FunctionFailureQueueArn",
+        "RoleGuardLayerArn",
+    } <= set(template["Outputs"])
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+def test_no_hard_coded_partition(template):
+    offending = [s for s in _strings(template) if "arn:aws:" in s or "arn:aws-" in s]
+    assert offending == []
+
+
+def test_no_managed_policies_on_the_function_role(template, transformed):
+    assert not [s for s in _strings(template) if "FullAccess" in s]
+    roles = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) == 1
+    assert not roles[0]["Properties"].get("ManagedPolicyArns")
+
+
+def test_function_role_grants_exactly_what_the_function_calls(role_statements):
+    actions = {a for s in role_statements for a in _as_list(s["Action"])}
+    assert actions == EXPECTED_ACTIONS | TRACING_ACTIONS
+
+
+def test_every_statement_is_explicit(role_statements):
+    for stmt in role_statements:
+        assert stmt["Effect"] == "Allow"
+        assert "Resource" in stmt and "NotResource" not in stmt, stmt
+        assert "NotAction" not in stmt, stmt
+        for action in _as_list(stmt["Action"]):
+            assert "*" not in action and "?" not in action, action
+
+
+def test_every_action_exists_and_star_only_where_required(role_statements):
+    reference = _policy_reference()
+    for stmt in role_statements:
+        resources = _as_list(stmt["Resource"])
+        for action in _as_list(stmt["Action"]):
+            service, name = action.split(":")
+            known = reference[service]["Actions"]
+            assert name.lower() in known, f"{action} is not an IAM action"
+            if "*" in resources:
+                assert not known[name.lower()].get("Resources"), (
+                    f"{action} supports resource-level permissions: scope it"
+                )
+
+
+def test_logging_only_to_the_own_log_group(role_statements):
+    stmt = _statement_for(role_statements, "logs:PutLogEvents")
+    assert set(_as_list(stmt["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert _sub(stmt["Resource"]) == (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${EvaluateLogGroup}:*"
+    )
+
+
+def test_iam_reads_scoped_to_roles_and_policies(role_statements):
+    role_stmt = _statement_for(role_statements, "iam:GetRole")
+    assert _sub(role_stmt["Resource"]) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
+    policy_stmt = _statement_for(role_statements, "iam:GetPolicyVersion")
+    assert sorted(_sub(r) for r in policy_stmt["Resource"]) == sorted([
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*",
+        "arn:${AWS::Partition}:iam::aws:policy/*",
+    ])
+
+
+def test_securityhub_import_scoped_to_the_default_product(role_statements):
+    stmt = _statement_for(role_statements, "securityhub:BatchImportFindings")
+    assert _as_list(stmt["Action"]) == ["securityhub:BatchImportFindings"]
+    assert _sub(stmt["Resource"]) == (
+        "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}"
+        ":product/${AWS::AccountId}/default"
+    )
+    hub = _statement_for(role_statements, "securityhub:BatchUpdateFindings")
+    assert "securityhub:GetFindings" in _as_list(hub["Action"])
+    assert _sub(hub["Resource"]) == (
+        "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"
+    )
+
+
+def test_send_message_only_to_the_failure_queue(role_statements):
+    stmt = _statement_for(role_statements, "sqs:SendMessage")
+    assert stmt["Resource"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
+
+
+# --------------------------------------------------------------------------- SAM CLI
+
+
+def _sam() -> str:
+    candidate = Path(sys.executable).parent / "sam"
+    found = str(candidate) if candidate.exists() else shutil.which("sam")
+    if not found:
+        pytest.fail("the SAM CLI is a dev dependency: run `make venv`")
+    return found
+
+
+def _sam_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["SAM_CLI_TELEMETRY"] = "0"
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    # sam build looks up `python3.13` on PATH: the venv's comes first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+@pytest.mark.sam
+def test_sam_validate_lint():
+    proc = subprocess.run(
+        [_sam(), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT, env=_sam_env(), capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is a valid SAM Template" in proc.stdout + proc.stderr
+
+
+@pytest.mark.sam
+@pytest.mark.slow
+def test_sam_build_without_container(tmp_path):
+    build_dir = tmp_path / "build"
+    proc = subprocess.run(
+        [
+            _sam(), "build",
+            "--template-file", str(TEMPLATE),
+            "--build-dir", str(build_dir),
+            "--cache-dir", str(tmp_path / "cache"),
+        ],
+        cwd=ROOT, env=_sam_env(), capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    layer = build_dir / "RoleGuardLayer" / "python"
+    assert (layer / "roleguard" / "__init__.py").is_file()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    assert not (layer / "aws_xray_sdk").exists()
+    assert not (layer / "botocore").exists(), "the runtime provides botocore"
+    assert not (layer / "boto3").exists(), "the runtime provides boto3"
+    assert (build_dir / "EvaluateFunction" / "app.py").is_file()
+    assert (build_dir / "template.yaml").is_file()
