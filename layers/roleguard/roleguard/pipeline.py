@@ -50,7 +50,7 @@ def handle_event(event: Any, services: Any, clock: Callable[[], datetime] = lamb
 
 def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummary:
     ref = target.ref
-    gathered = gather(target, services.appstream(ref.region), services.iam())
+    gathered = gather(target, services.appstream(ref.region), services.iam(ref.region))
     if gathered.facts is None:
         outcome = ResourceOutcome(ref, (), retired_reason=gathered.retire_reason)
         summary = EventSummary("retired", gathered.retire_reason or "", ref.arn, metric="ResourceRetired")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
+from .arns import partition_for_region
 from .config import Settings
 from .gateways.appstream import AppStreamGateway
 from .gateways.iam import IamGateway, ManagedPolicyCache
@@ -22,16 +23,18 @@ class Services:
         self.settings = settings
         self._client = client_factory
         self._managed_cache = ManagedPolicyCache()
-        self._iam: IamGateway | None = None
+        self._iam: dict[str, IamGateway] = {}
 
-    def iam(self) -> IamGateway:
-        if self._iam is None:
-            self._iam = IamGateway(
-                self._client("iam", None),
+    def iam(self, region: str) -> IamGateway:
+        """IAM is global per partition: a client in the resource's region reaches its partition's IAM."""
+        partition = partition_for_region(region)
+        if partition not in self._iam:
+            self._iam[partition] = IamGateway(
+                self._client("iam", region),
                 visibility_wait_seconds=self.settings.role_visibility_wait_seconds,
                 managed_cache=self._managed_cache,
             )
-        return self._iam
+        return self._iam[partition]
 
     def appstream(self, region: str) -> AppStreamGateway:
         return AppStreamGateway(self._client("appstream", region))
