@@ -295,6 +295,7 @@ class AppStreamFake(ServiceFake):
         with self._lock:
             record.pop("IamRoleArn", None)
             _set_optional(record, "IamRoleArn", arn)
+            validate_shape(self.service_name, _OUTPUT_SHAPE[kind], record)
 
     def set_state(
         self, kind: str, name: str, state: str, *, region: str | None = None, account_id: str | None = None
@@ -531,7 +532,8 @@ class AppStreamFake(ServiceFake):
         else:
             record = scope.collection(kind).get(name)
         if record is None:
-            raise KeyError(f"no {kind} named {name!r} in {account_id or self.account_id}/{region or self.default_region}")
+            where = f"{account_id or self.account_id}/{region or self.default_region}"
+            raise KeyError(f"no {kind} named {name!r} in {where}")
         return record
 
     def _set_image(self, scope, record, image_name, image_arn, region, account_id) -> None:

@@ -64,7 +64,6 @@ from __future__ import annotations
 import copy
 import datetime
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -107,10 +106,6 @@ NOT_ADHERING = "Finding does not adhere to Amazon Finding Format."
 
 _POSITIVE = {"EQUALS", "PREFIX", "CONTAINS"}
 _NEGATIVE = {"NOT_EQUALS", "PREFIX_NOT_EQUALS", "NOT_CONTAINS"}
-_DEFAULT_PRODUCT_ARN = re.compile(
-    r"^arn:(?P<partition>[^:]+):securityhub:(?P<region>[^:]+):(?P<account>\d{12}):"
-    r"product/(?P<owner>\d{12})/default$"
-)
 
 
 def _path(*keys: str) -> Callable[[dict], list[str]]:
@@ -207,7 +202,12 @@ class SecurityHubFake(ServiceFake):
             return copy.deepcopy(list(state.findings.values()))
 
     def get(
-        self, finding_id: str, *, product_arn: str | None = None, region: str | None = None, account_id: str | None = None
+        self,
+        finding_id: str,
+        *,
+        product_arn: str | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
     ) -> dict | None:
         """A copy of the stored finding with this Id (under `product_arn`, default ours), or None."""
         state = self.state_for(account_id, region)
@@ -317,7 +317,9 @@ class SecurityHubFake(ServiceFake):
         for identifier in call.params["FindingIdentifiers"]:
             key = (identifier["ProductArn"], identifier["Id"])
             if key in seen:
-                unprocessed.append(_unprocessed(identifier, "DuplicatedFindingIdentifier", "Finding Identifier is duplicated"))
+                unprocessed.append(
+                    _unprocessed(identifier, "DuplicatedFindingIdentifier", "Finding Identifier is duplicated")
+                )
                 continue
             seen.add(key)
             stored = state.findings.get(key)

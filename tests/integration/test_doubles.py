@@ -586,7 +586,10 @@ def test_get_findings_equals_values_are_ored(hub_with_findings):
     fake, client = hub_with_findings
     filters = {"ComplianceStatus": [{"Value": "PASSED", "Comparison": "EQUALS"},
                                     {"Value": "WARNING", "Comparison": "EQUALS"}]}
-    assert ids_of(client.get_findings(Filters=filters)) == ["roleguard/fleet/b/trust", "roleguard/image-builder/c/agent"]
+    assert ids_of(client.get_findings(Filters=filters)) == [
+        "roleguard/fleet/b/trust",
+        "roleguard/image-builder/c/agent",
+    ]
 
 
 def test_get_findings_prefix_and_other_fields_are_anded(hub_with_findings):
