@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from tests.doubles.securityhub_fake import SecurityHubFake
 
 ACCOUNT = "111122223333"
 REPO = Path(__file__).resolve().parents[2]
-# Fewer attempts than production so throttling tests finish fast; same mode.
+# The fakes answer before botocore's retry loop (as Stubber does), so an injected
+# throttle reaches the caller as "throttled past retries"; moto's IAM is retried normally.
 TEST_RETRY = Config(retries={"max_attempts": 2, "mode": "standard"})
 
 
@@ -49,6 +51,7 @@ class EmbeddedAws:
         self.gov_securityhub = SecurityHubFake(account_id=account, partition="aws-us-gov",
                                                default_region="us-gov-west-1")
         self._clients: dict[tuple[str, str], Any] = {}
+        self.api_calls: Counter[str] = Counter()  # "iam:GetRole" -> count, every client, every call
         self._mock = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -77,6 +80,7 @@ class EmbeddedAws:
         key = (service, region)
         if key not in self._clients:
             made = boto3.client(service, region_name=region, config=TEST_RETRY)
+            made.meta.events.register("before-parameter-build", self._count_call)
             gov = partition_for_region(region) == "aws-us-gov"
             if service == "appstream":
                 (self.gov_appstream if gov else self.appstream).attach(made)
@@ -84,6 +88,9 @@ class EmbeddedAws:
                 (self.gov_securityhub if gov else self.securityhub).attach(made)
             self._clients[key] = made
         return self._clients[key]
+
+    def _count_call(self, model: Any, **_: Any) -> None:
+        self.api_calls[f"{model.service_model.endpoint_prefix}:{model.name}"] += 1
 
     def services(self, **settings: Any) -> Services:
         settings.setdefault("role_visibility_wait_seconds", 0.0)
