@@ -96,15 +96,22 @@ class IamGateway:
             read_errors=tuple(errors),
         )
 
-    def _attached_policies(self, role_name: str, errors: list[ReadError]) -> list[PolicyDocument]:
+    def _list_all(self, operation: str, key: str, role_name: str, errors: list[ReadError]) -> list[Any] | None:
+        """Every page of a role listing; None (and a ReadError) when the listing did not complete."""
         try:
-            attached = [
-                p
-                for page in self._iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name, **self._pages)
-                for p in page["AttachedPolicies"]
+            return [
+                item
+                for page in self._iam.get_paginator(operation).paginate(RoleName=role_name, **self._pages)
+                for item in page[key]
             ]
         except ClientError as err:
-            errors.append(as_read_error(err, f"iam:ListAttachedRolePolicies {role_name}", vanished=True))
+            api = "".join(part.title() for part in operation.split("_"))
+            errors.append(as_read_error(err, f"iam:{api} {role_name}", vanished=True))
+            return None
+
+    def _attached_policies(self, role_name: str, errors: list[ReadError]) -> list[PolicyDocument]:
+        attached = self._list_all("list_attached_role_policies", "AttachedPolicies", role_name, errors)
+        if attached is None:
             return []
         docs = []
         for policy in attached:
@@ -131,14 +138,8 @@ class IamGateway:
         return PolicyDocument(source=source, name=meta["PolicyName"], arn=arn, document=document)
 
     def _inline_policies(self, role_name: str, errors: list[ReadError]) -> list[PolicyDocument]:
-        try:
-            names = [
-                n
-                for page in self._iam.get_paginator("list_role_policies").paginate(RoleName=role_name, **self._pages)
-                for n in page["PolicyNames"]
-            ]
-        except ClientError as err:
-            errors.append(as_read_error(err, f"iam:ListRolePolicies {role_name}", vanished=True))
+        names = self._list_all("list_role_policies", "PolicyNames", role_name, errors)
+        if names is None:
             return []
         docs = []
         for policy_name in names:
