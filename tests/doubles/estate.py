@@ -15,6 +15,8 @@ READ_BUCKET = {"Version": "2012-10-17", "Statement": [
 # role (path/Name) -> (real trust policy file prefix, why it is here)
 ROLES = {
     "appstream/FleetGoodRole": ("tp07", "AWS docs trust with an account-wide aws:SourceArn condition"),
+    "appstream/ElasticFleetRole": ("tp14", "CDK ServicePrincipal trust"),
+    "appstream/SharedImageFleetRole": ("tp16", "boto3 json.dumps compact trust"),
     "Ec2OnlyRole": ("tp15", "EC2 Image Builder role trusting only ec2.amazonaws.com"),
     "LegacyFleetRole": ("tp12", "scalar trust from aws-samples session recording"),
     "ImageBuilderRole": ("tp13", "aws-samples image automation trust, Service and Action as lists"),
@@ -56,10 +58,10 @@ def seed(aws: EmbeddedAws) -> None:
     fake.add_fleet("fleet-cross-account", image_name="image-agent-2023",
                    iam_role_arn=role_arn("SharedAppStreamRole", account="444455556666"))
     fake.add_fleet("fleet-legacy", image_name="image-legacy", iam_role_arn=role_arn("LegacyFleetRole"))
-    fake.add_fleet("fleet-elastic", fleet_type="ELASTIC", iam_role_arn=good)
+    fake.add_fleet("fleet-elastic", fleet_type="ELASTIC", iam_role_arn=role_arn("appstream/ElasticFleetRole"))
     fake.add_fleet("fleet-junk-role", image_name="image-agent-2023")
     fake.add_fleet("fleet-shared-image", image_arn="arn:aws:appstream:us-east-1:999988887777:image/central-golden-image",
-                   iam_role_arn=good)
+                   iam_role_arn=role_arn("appstream/SharedImageFleetRole"))
     fake.add_image_builder("ib-old-agent", image_name="image-agent-2023", agent_version="08-08-2019",
                            iam_role_arn=role_arn("ImageBuilderRole"))
     fake.add_image_builder("ib-latest", image_name="image-agent-2023", agent_version="LATEST",

@@ -6,7 +6,8 @@ from tests.e2e.conftest import stored
 from tests.events import all_event_names
 
 P, F, NA, W = "PASSED", "FAILED", "NOT_AVAILABLE", "WARNING"
-ALL_PASS = {"role-exists": P, "role-same-account": P, "role-not-service-role": P, "trust-allows-appstream": P}
+ALL_PASS = {"role-exists": P, "role-same-account": P, "role-not-service-role": P, "trust-allows-appstream": P,
+            "dedicated-role": P}
 
 # event file -> (handler outcome, resource, expected Compliance.Status per check; None: nothing stored)
 EXPECTED = {
@@ -14,7 +15,7 @@ EXPECTED = {
     "create-fleet-bad-trust": ("evaluated", "fleet/fleet-bad-trust", {**ALL_PASS, "trust-allows-appstream": F, "agent-version": P}),
     "create-fleet-cross-account-role": ("evaluated", "fleet/fleet-cross-account",
                                         {"role-exists": NA, "role-same-account": F, "role-not-service-role": P,
-                                         "trust-allows-appstream": NA, "agent-version": P}),
+                                         "trust-allows-appstream": NA, "agent-version": P, "dedicated-role": P}),
     "update-fleet-set-role": ("evaluated", "fleet/fleet-legacy", {**ALL_PASS, "agent-version": F}),
     "update-fleet-no-role-param": ("evaluated", "fleet/fleet-legacy", {**ALL_PASS, "agent-version": F}),
     "create-fleet-elastic": ("evaluated", "fleet/fleet-elastic", ALL_PASS),  # no agent check on Elastic
@@ -22,8 +23,11 @@ EXPECTED = {
     "create-fleet-junk-role": ("evaluated", "fleet/fleet-junk-role",
                                {"role-exists": F, "role-same-account": F, "trust-allows-appstream": NA, "agent-version": P}),
     "create-fleet-govcloud": ("evaluated", "fleet/fleet-gov", {**ALL_PASS, "agent-version": P}),
-    "create-image-builder-old-agent": ("evaluated", "image-builder/ib-old-agent", {**ALL_PASS, "agent-version": F}),
-    "create-image-builder-latest-agent": ("evaluated", "image-builder/ib-latest", {**ALL_PASS, "agent-version": P}),
+    # ib-old-agent and ib-latest share ImageBuilderRole: not one role per resource.
+    "create-image-builder-old-agent": ("evaluated", "image-builder/ib-old-agent",
+                                       {**ALL_PASS, "agent-version": F, "dedicated-role": F}),
+    "create-image-builder-latest-agent": ("evaluated", "image-builder/ib-latest",
+                                          {**ALL_PASS, "agent-version": P, "dedicated-role": F}),
     "create-image-builder-placeholder-trust": ("evaluated", "image-builder/ib-placeholder",
                                                {**ALL_PASS, "trust-allows-appstream": F, "agent-version": P}),
     "create-app-block-builder": ("evaluated", "app-block-builder/abb-packager", ALL_PASS),
@@ -72,7 +76,7 @@ def test_same_event_twice_leaves_one_finding_per_check(world, invoke):
     first = stored(world, "fleet/fleet-bad-trust")
     invoke("create-fleet-bad-trust")
     second = stored(world, "fleet/fleet-bad-trust")
-    assert len(world.securityhub.findings()) == len(first) == len(second) == 5
+    assert len(world.securityhub.findings()) == len(first) == len(second) == 6
     for check in first:
         assert second[check]["CreatedAt"] == first[check]["CreatedAt"]
         assert second[check]["FirstObservedAt"] == first[check]["FirstObservedAt"]
@@ -90,6 +94,12 @@ def test_fixing_the_role_turns_failed_into_passed_and_resolved(world, invoke):
     after = stored(world, "image-builder/ib-placeholder")["trust-allows-appstream"]
     assert (after["Compliance"]["Status"], after["Workflow"]["Status"]) == ("PASSED", "RESOLVED")
     assert after["Id"] == before["Id"] and after["CreatedAt"] == before["CreatedAt"]
+
+
+def test_dedicated_role_names_the_other_resources(world, invoke):
+    invoke("create-image-builder-latest-agent")
+    finding = stored(world, "image-builder/ib-latest")["dedicated-role"]
+    assert finding["Severity"]["Label"] == "LOW" and "image-builder/ib-old-agent" in finding["Description"]
 
 
 def test_role_removal_archives_and_a_new_role_reactivates(world, invoke):

@@ -79,4 +79,4 @@ def test_import_still_throttled_after_sdk_retries_fails_the_invocation_and_a_ret
         invoke("create-fleet-good-role")
     assert stored(world, "fleet/fleet-good") == {}  # nothing half-recorded, nothing claimed
     assert invoke("create-fleet-good-role")["outcome"] == "evaluated"  # Lambda's retry of the same event
-    assert len(stored(world, "fleet/fleet-good")) == 5
+    assert len(stored(world, "fleet/fleet-good")) == 6

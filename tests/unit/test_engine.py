@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from roleguard import engine
 from roleguard.checks import CHECK_IDS, REGISTRY
 from roleguard.model import ResourceKind, RoleLookup, Severity, Status
@@ -17,7 +19,8 @@ def test_registry_is_well_formed():
 
 def test_good_fleet_passes_every_check_in_registry_order():
     fleet = resource(ResourceKind.FLEET, fleet_type="ON_DEMAND", image_name="img")
-    findings = engine.evaluate(facts(fleet, role(GOOD_TRUST), image=image()))
+    gathered = replace(facts(fleet, role(GOOD_TRUST), image=image()), other_resources_using_role=())
+    findings = engine.evaluate(gathered)
     assert [f.check_id for f in findings] == list(CHECK_IDS)
     assert {f.status for f in findings} == {Status.PASSED}
     assert {f.severity for f in findings} == {Severity.INFORMATIONAL}

@@ -30,7 +30,7 @@ EXPECTED = {
     "update-fleet-no-role-param": ("UpdateFleet", "fleet-legacy", None),
     "create-image-builder-old-agent": ("CreateImageBuilder", "ib-old-agent", ROLE + "ImageBuilderRole"),
     "create-image-builder-latest-agent": ("CreateImageBuilder", "ib-latest", ROLE + "ImageBuilderRole"),
-    "create-fleet-elastic": ("CreateFleet", "fleet-elastic", ROLE + "appstream/FleetGoodRole"),
+    "create-fleet-elastic": ("CreateFleet", "fleet-elastic", ROLE + "appstream/ElasticFleetRole"),
     "create-fleet-error-invalid-role": ("CreateFleet", "fleet-errored", ROLE + "NotPassableRole"),
     "create-app-block-builder": ("CreateAppBlockBuilder", "abb-packager", ROLE + "AppBlockBuilderRole"),
     "update-app-block-builder-remove-role": ("UpdateAppBlockBuilder", "abb-packager", None),
@@ -40,7 +40,7 @@ EXPECTED = {
     "delete-fleet": ("DeleteFleet", "fleet-bad-trust", None),
     "create-image-builder-placeholder-trust": (
         "CreateImageBuilder", "ib-placeholder", ROLE + "PlaceholderTrustRole"),
-    "create-fleet-shared-image": ("CreateFleet", "fleet-shared-image", ROLE + "appstream/FleetGoodRole"),
+    "create-fleet-shared-image": ("CreateFleet", "fleet-shared-image", ROLE + "appstream/SharedImageFleetRole"),
     "not-handled-associate-fleet": ("AssociateFleet", None, None),
     "not-handled-create-image-service-event": ("CreateImage", None, None),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .arns import InvalidArn, parse_role_arn
+from .arns import InvalidArn, parse_role_arn, same_role
 from .gateways.appstream import AppStreamGateway
 from .gateways.errors import ReadFailed
 from .gateways.iam import IamGateway
@@ -75,6 +75,16 @@ def facts_for(
     if arn is not None and (arn.partition, arn.account) == (resource.ref.partition, resource.ref.account):
         lookup, role, role_error = iam.read_role(arn.name)
 
+    others, others_error = None, None
+    if arn is not None:
+        try:
+            peers = appstream.list_all(resource.ref.region, resource.ref.account, resource.ref.partition)
+        except ReadFailed as failed:
+            others_error = failed.error
+        else:
+            others = tuple(sorted(p.ref.arn for p in peers
+                                  if p.ref != resource.ref and p.role_arn and same_role(p.role_arn, resource.role_arn)))
+
     image, image_error = None, describe_error
     needs_image = resource.ref.kind is ResourceKind.FLEET and resource.fleet_type != "ELASTIC"
     if needs_image and image_error is None:
@@ -89,4 +99,6 @@ def facts_for(
         role_error=role_error,
         image=image,
         image_error=image_error,
+        other_resources_using_role=others,
+        others_error=others_error,
     )

@@ -137,8 +137,9 @@ class EvaluationFacts:
     role_error: ReadError | None = None
     image: ImageFacts | None = None
     image_error: ReadError | None = None
-    # Other AppStream resources (ARNs) found using the same role; None = not gathered.
+    # Other AppStream resources (ARNs) in the region using the same role; None = not gathered.
     other_resources_using_role: tuple[str, ...] | None = None
+    others_error: ReadError | None = None  # the listing behind it did not complete
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummar
 def _read_errors(facts: Any) -> list:
     if facts is None:
         return []
-    errors = [e for e in (facts.role_error, facts.image_error) if e is not None]
+    errors = [e for e in (facts.role_error, facts.image_error, facts.others_error) if e is not None]
     if facts.role is not None:
         errors.extend(facts.role.read_errors)
     return errors

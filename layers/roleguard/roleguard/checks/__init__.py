@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import agent_version, role_exists, role_not_service_role, role_same_account, trust_allows_appstream
+from . import agent_version, dedicated_role, role_exists, role_not_service_role, role_same_account, trust_allows_appstream
 from .base import Check, Scope
 
 REGISTRY: tuple[Check, ...] = (
@@ -11,6 +11,7 @@ REGISTRY: tuple[Check, ...] = (
     role_not_service_role.CHECK,
     trust_allows_appstream.CHECK,
     agent_version.CHECK,
+    dedicated_role.CHECK,
 )
 
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in REGISTRY)

@@ -49,6 +49,32 @@ class AppStreamGateway:
             latest_agent_version=_latest(item.get("LatestAppstreamAgentVersion")),
         )
 
+    def list_all(self, region: str, account: str, partition: str) -> list[AppStreamResource]:
+        """Every fleet, image builder and app block builder of the region, every page.
+
+        A failed page raises ReadFailed: a partial listing is never returned as if complete.
+        """
+        resources = []
+        for kind, (operation, key) in _DESCRIBE.items():
+            try:
+                for item in self._every_page(operation, key):
+                    ref = ResourceRef(kind, item["Name"], account, region, partition)
+                    resources.append(self.to_resource(ref, item))
+            except ClientError as err:
+                raise_read_failed(err, f"appstream:{operation}")
+        return resources
+
+    def _every_page(self, operation: str, key: str) -> Any:
+        # DescribeAppBlockBuilders has no boto3 paginator: follow NextToken ourselves for all three.
+        params: dict[str, Any] = {}
+        while True:
+            response = getattr(self._appstream, operation)(**params)
+            yield from response.get(key, [])
+            token = response.get("NextToken")
+            if not token:
+                return
+            params = {"NextToken": token}
+
     def image(self, *, arn: str | None = None, name: str | None = None) -> ImageFacts | None:
         """DescribeImages by ARN (works for public and shared images) or by name; None when not found."""
         if arn:
