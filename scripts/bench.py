@@ -70,12 +70,24 @@ def api_calls_of_one_create_fleet() -> None:
             for name, count in sorted(calls.items()):
                 print(f"  {name:40} {count}")
             # The role has 1 inline and 0 managed policies: the facts need the fleet, its image, the role,
-            # both policy listings and the one inline document.
-            minimum = {"appstream2:DescribeFleets": 1, "appstream2:DescribeImages": 1, "iam:GetRole": 1,
-                       "iam:ListAttachedRolePolicies": 1, "iam:ListRolePolicies": 1, "iam:GetRolePolicy": 1}
-            print(f"  facts: {sum(facts.values())} calls; minimum for these facts: {sum(minimum.values())}")
+            # both policy listings and the one inline document; dedicated-role needs every page of the
+            # region's fleets, image builders and app block builders.
+            pages = sum(-(-count // aws.appstream.page_size) or 1 for count in _estate_sizes(aws).values())
+            minimum = 1 + 1 + 1 + 1 + 1 + 1 + pages
+            print(f"  facts: {sum(facts.values())} calls; minimum for these facts: {minimum} "
+                  f"(6 for the fleet, its image and its role, {pages} listing pages for dedicated-role: "
+                  f"{_estate_sizes(aws)} at {aws.appstream.page_size} per page)")
             print(f"  Security Hub: {sum(calls.values()) - sum(facts.values())} calls "
                   "(GetFindings for CreatedAt/Workflow, BatchImportFindings, BatchUpdateFindings only when a check newly passes)\n")
+
+
+def _estate_sizes(aws) -> dict[str, int]:
+    client = aws.client("appstream")
+    return {
+        "fleets": sum(len(p["Fleets"]) for p in client.get_paginator("describe_fleets").paginate()),
+        "image builders": sum(len(p["ImageBuilders"]) for p in client.get_paginator("describe_image_builders").paginate()),
+        "app block builders": len(client.describe_app_block_builders()["AppBlockBuilders"]),
+    }
 
 
 if __name__ == "__main__":

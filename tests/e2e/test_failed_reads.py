@@ -80,3 +80,11 @@ def test_import_still_throttled_after_sdk_retries_fails_the_invocation_and_a_ret
     assert stored(world, "fleet/fleet-good") == {}  # nothing half-recorded, nothing claimed
     assert invoke("create-fleet-good-role")["outcome"] == "evaluated"  # Lambda's retry of the same event
     assert len(stored(world, "fleet/fleet-good")) == 6
+
+
+def test_listing_failing_on_page_two_makes_dedicated_role_not_available(world, invoke):
+    world.appstream.fail("DescribeFleets", code="ThrottlingException", on_page=2)
+    with pytest.raises(IncompleteEvaluation, match="ThrottlingException"):
+        invoke("create-fleet-good-role")
+    finding = stored(world, "fleet/fleet-good")["dedicated-role"]
+    assert finding["Compliance"]["Status"] == "NOT_AVAILABLE"
