@@ -38,7 +38,7 @@ ORDER = {"FAILED": 0, "WARNING": 1, "NOT_AVAILABLE": 2, "PASSED": 3}
 def _print_table(findings: list[dict]) -> None:
     active = [f for f in findings if f["RecordState"] == "ACTIVE"]
     active.sort(key=lambda f: (f["Resources"][0]["Id"], ORDER[f["Compliance"]["Status"]], f["GeneratorId"]))
-    widths = (34, 24, 13, 13, 9)
+    widths = (34, 28, 13, 13, 9)
     print("\n  Security Hub findings (ACTIVE):\n")
     print("  " + _row(("resource", "check", "status", "severity", "workflow"), widths) + "  why")
     for f in active:
@@ -47,7 +47,7 @@ def _print_table(findings: list[dict]) -> None:
             resource += f" ({f['Region']})"
         cells = (resource, f["ProductFields"]["roleguard/CheckId"], f["Compliance"]["Status"], f["Severity"]["Label"],
                  f["Workflow"]["Status"])
-        print("  " + _row(cells, widths) + "  " + f["Description"][:100])
+        print("  " + _row(cells, widths) + "  " + f["Description"][:160])
 
 
 def main() -> int:
@@ -66,6 +66,7 @@ def main() -> int:
         route = EventRoute(aws)
 
         def send(name: str) -> None:
+            estate.apply_call(aws, name)  # the estate as the call left it: the product reads AppStream
             delivered = route.deliver(load_event(name))
             if delivered is None:
                 print(f"  {name:42} not matched by the rule (never invoked)")

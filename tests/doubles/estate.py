@@ -9,8 +9,10 @@ from __future__ import annotations
 from tests.doubles.world import ACCOUNT, EmbeddedAws
 from tests.shared_inputs import trust_policy
 
+# Least privilege and a network limit: what the AWS guide's best practices ask of an instance role.
 READ_BUCKET = {"Version": "2012-10-17", "Statement": [
-    {"Sid": "ReadAppData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::euc-app-data/*"}]}
+    {"Sid": "ReadAppData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::euc-app-data/*",
+     "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f67890"}}}]}
 
 # role (path/Name) -> (real trust policy file prefix, why it is here)
 ROLES = {
@@ -75,6 +77,17 @@ def fix_placeholder_trust(aws: EmbeddedAws) -> None:
     import json
 
     aws.client("iam").update_assume_role_policy(RoleName="PlaceholderTrustRole", PolicyDocument=json.dumps(FIXED_TRUST))
+
+
+def apply_call(aws: EmbeddedAws, event_name: str) -> None:
+    """Make the estate what the call in this event left behind (the product reads AppStream, not the event)."""
+    changes = {
+        "update-fleet-remove-role": lambda: aws.appstream.set_role("fleet", "fleet-good", None),
+        "update-app-block-builder-remove-role": lambda: aws.appstream.set_role("app-block-builder", "abb-packager", None),
+        "delete-fleet": lambda: aws.appstream.delete("fleet", "fleet-bad-trust"),
+    }
+    if event_name in changes:
+        changes[event_name]()
 
 
 # The order the demo sends events in: evaluate first, then the role removals and the delete.

@@ -30,6 +30,8 @@ def invoke(world):
     from tests.events import load_event
 
     def send(name_or_event):
+        if isinstance(name_or_event, str):
+            estate.apply_call(world, name_or_event)
         event = load_event(name_or_event) if isinstance(name_or_event, str) else name_or_event
         delivered = world.route.deliver(event)
         return None if delivered is None else app.lambda_handler(delivered, LambdaContext())

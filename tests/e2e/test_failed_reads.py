@@ -79,7 +79,7 @@ def test_import_still_throttled_after_sdk_retries_fails_the_invocation_and_a_ret
         invoke("create-fleet-good-role")
     assert stored(world, "fleet/fleet-good") == {}  # nothing half-recorded, nothing claimed
     assert invoke("create-fleet-good-role")["outcome"] == "evaluated"  # Lambda's retry of the same event
-    assert len(stored(world, "fleet/fleet-good")) == 6
+    assert len(stored(world, "fleet/fleet-good")) == 10
 
 
 def test_listing_failing_on_page_two_makes_dedicated_role_not_available(world, invoke):

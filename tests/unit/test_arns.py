@@ -49,3 +49,10 @@ def test_role_names_compare_case_insensitively_like_iam():
                                                ("us-isob-east-1", "aws-iso-b")])
 def test_partition_for_region(region, partition):
     assert partition_for_region(region) == partition
+
+
+@pytest.mark.parametrize("junk", ["arn:aws:iam::١١١١٢٢٢٢٣٣٣٣:role/R", "arn:aws:iam::111122223333:role/é",
+                                  "arn:aws:iam::111122223333:role/" + "p/" * 300 + "R"])
+def test_non_ascii_and_overlong_are_invalid(junk):
+    with pytest.raises(InvalidArn):
+        parse_role_arn(junk)

@@ -75,3 +75,20 @@ def test_ip_numeric_and_date_operators_with_known_values():
     assert evaluate_condition(cond("NumericGreaterThan", "n", "6"), ctx).truth is Truth.FALSE
     assert evaluate_condition(cond("DateLessThan", "aws:CurrentTime", "2027-01-01T00:00:00Z"), ctx).truth is Truth.TRUE
     assert evaluate_condition(cond("NumericEquals", "n", "five"), ctx).truth is Truth.UNKNOWN
+
+
+def test_literal_escapes_are_not_wildcards():
+    ctx = RequestContext.of({"aws:SourceArn": "arn:aws:appstream:us-east-1:111122223333:fleet/my*"})
+    assert evaluate_condition(cond("StringLike", "aws:SourceArn", "${*}"), CTX).truth is Truth.FALSE
+    assert evaluate_condition(cond("StringLike", "aws:SourceArn", "arn:aws:appstream:us-east-1:111122223333:fleet/f${?}"), CTX).truth is Truth.FALSE
+    assert evaluate_condition(cond("StringEquals", "aws:SourceArn", "arn:aws:appstream:us-east-1:111122223333:fleet/my${*}"), ctx).truth is Truth.TRUE
+
+
+def test_variables_are_literal_text_without_version_2012():
+    c = cond("StringEquals", "aws:SourceAccount", "${aws:SourceAccount}")
+    assert evaluate_condition(c, CTX).truth is Truth.TRUE
+    assert evaluate_condition(c, CTX, variables=False).truth is Truth.FALSE
+
+
+def test_absurd_dates_are_unknown_not_crashes():
+    assert evaluate_condition(cond("DateGreaterThan", "aws:SourceAccount", "99999999999999999999"), CTX).truth is Truth.UNKNOWN

@@ -5,7 +5,8 @@ from roleguard.checks import CHECK_IDS, REGISTRY
 from roleguard.model import ResourceKind, RoleLookup, Severity, Status
 from tests.factories import ACCESS_DENIED, facts, image, resource, role
 
-GOOD_TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "appstream.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+GOOD_TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "appstream.amazonaws.com"}, "Action": "sts:AssumeRole",
+                             "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}]}
 
 
 def test_registry_is_well_formed():

@@ -73,3 +73,16 @@ def test_parsing_does_not_mutate_the_event():
     before = copy.deepcopy(event)
     parse_event(event)
     assert event == before
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda e: e["detail"].update(eventName=["CreateFleet"]),
+    lambda e: e["detail"].update(eventName={"x": 1}),
+    lambda e: e["detail"]["requestParameters"].update(name="fleet-good\n"),
+    lambda e: e["detail"].update(recipientAccountId="111122223333\n"),
+    lambda e: e["detail"].update(awsRegion="us-east-1\n"),
+])
+def test_review_findings_on_intake_are_skips(mutate):
+    event = load_event("create-fleet-good-role")
+    mutate(event)
+    assert isinstance(parse_event(event), Skip)

@@ -74,3 +74,10 @@ def test_principal_star_and_aws_star_mean_everyone():
     assert parse_policy({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]}).statements[0].principal.everyone
     aws_star = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "*"}]}
     assert parse_policy(aws_star).statements[0].principal.everyone
+
+
+def test_undecodable_bytes_and_giant_numbers_are_policy_errors():
+    with pytest.raises(PolicyError):
+        decode_policy(b"\xff\xfe{")
+    with pytest.raises(PolicyError):
+        decode_policy('{"Statement": [], "X": ' + "9" * 5000 + "}")

@@ -132,3 +132,17 @@ def test_unreadable_or_missing_role_is_not_available():
 
 def test_missing_trust_policy_fails():
     assert trust_allows_appstream.run(facts(FLEET, role(None))).status is Status.FAILED
+
+
+def test_policy_variables_resolve_only_in_version_2012():
+    stmt = {"Effect": "Allow", "Principal": {"Service": "appstream.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "${aws:SourceAccount}"}}}
+    assert trust_allows_appstream.run(facts(FLEET, role({"Version": "2012-10-17", "Statement": [stmt]}))).status is Status.PASSED
+    assert trust_allows_appstream.run(facts(FLEET, role({"Statement": [stmt]}))).status is Status.FAILED
+
+
+def test_unreadable_trust_document_warns_instead_of_claiming_none():
+    from roleguard.model import ReadError
+    broken = role(None, read_errors=(ReadError("trust policy of FleetRole", "InvalidPolicy", "not JSON"),))
+    result = trust_allows_appstream.run(facts(FLEET, broken))
+    assert result.status is Status.WARNING and "not JSON" in result.detail

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b")
 
 # IAM's own limits: role names 1-64 chars of [\w+=,.@-], paths 1-512 chars starting and ending with '/'.
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_PATH_SEGMENT = re.compile(r"^[\w+=,.@-]+$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_PATH_SEGMENT = re.compile(r"[\w+=,.@-]+", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 
 class InvalidArn(ValueError):
@@ -44,18 +44,20 @@ def parse_role_arn(value: object) -> RoleArn:
         raise InvalidArn(f"{value!r} is not an IAM ARN (service {service!r})")
     if region:
         raise InvalidArn(f"{value!r} has a region; IAM ARNs have none")
-    if not _ACCOUNT.match(account):
+    if not _ACCOUNT.fullmatch(account):
         raise InvalidArn(f"{value!r} has account {account!r}, not 12 digits")
     if not resource.startswith("role/"):
         raise InvalidArn(f"{value!r} is not a role ARN (resource {resource.split('/')[0]!r})")
     segments = resource[len("role/") :].split("/")
     name = segments[-1]
-    if not _ROLE_NAME.match(name):
+    if not _ROLE_NAME.fullmatch(name):
         raise InvalidArn(f"{value!r} has an invalid role name {name!r}")
     middle = segments[:-1]
-    if any(not _PATH_SEGMENT.match(seg) for seg in middle):
+    if any(not _PATH_SEGMENT.fullmatch(seg) for seg in middle):
         raise InvalidArn(f"{value!r} has an invalid role path")
     path = "/" + "".join(seg + "/" for seg in middle)
+    if len(path) > 512:
+        raise InvalidArn(f"{value!r} has a role path longer than IAM's 512 characters")
     return RoleArn(partition=partition, account=account, path=path, name=name)
 
 

@@ -34,27 +34,29 @@ def _from_request(target: Target) -> AppStreamResource:
 
 
 def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway) -> Gathered:
-    if target.deleted:
-        return Gathered(None, f"{target.ref.kind.label} was deleted ({target.event_name})")
-    if target.role_removed:
-        return Gathered(None, f"{target.event_name} removed the role (AttributesToDelete IAM_ROLE_ARN)")
+    """Events can repeat and arrive out of order: what AppStream says now wins over what the event said.
 
+    The event's role is used only when AppStream reports none (a role the
+    request named but that did not stick, e.g. junk) or cannot be read.
+    Removal and deletion are confirmed with Describe before anything retires.
+    """
     describe_error = None
     try:
         current = appstream.describe(target.ref)
     except ReadFailed as failed:
-        describe_error = failed.error
-        if target.requested_role is None:
-            # Without the describe we do not know the role at all: let the event be retried.
+        if target.requested_role is None or target.deleted or target.role_removed:
+            # Without the describe we cannot tell what is true now: let the event be retried.
             raise
-        current = None
+        describe_error = failed.error
         resource = _from_request(target)
     else:
         if current is None:
-            return Gathered(None, f"{target.ref.kind.label} {target.ref.name} no longer exists")
+            return Gathered(None, f"{target.ref.kind.label} {target.ref.name} does not exist ({target.event_name})")
         resource = current
-        if target.requested_role is not None:
-            resource = replace(resource, role_arn=target.requested_role)
+        if target.role_removed and not current.role_arn:
+            return Gathered(None, f"{target.event_name} removed the role (AttributesToDelete IAM_ROLE_ARN)")
+        if not current.role_arn and target.requested_role is not None and not target.role_removed:
+            resource = replace(current, role_arn=target.requested_role)
 
     if not resource.role_arn:
         return Gathered(None, f"{target.ref.kind.label} {target.ref.name} has no role")

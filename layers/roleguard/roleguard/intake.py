@@ -23,9 +23,9 @@ EVENT_KINDS: dict[str, ResourceKind] = {
     "UpdateAppBlockBuilder": ResourceKind.APP_BLOCK_BUILDER,
     "DeleteAppBlockBuilder": ResourceKind.APP_BLOCK_BUILDER,
 }
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def parse_event(event: Any) -> Target | Skip:
     if not isinstance(detail, dict):
         return _malformed("detail is not an object")
     name = detail.get("eventName")
-    if detail.get("eventSource") != "appstream.amazonaws.com" or name not in EVENT_KINDS:
+    if detail.get("eventSource") != "appstream.amazonaws.com" or not isinstance(name, str) or name not in EVENT_KINDS:
         return Skip(f"event {name!r} from {detail.get('eventSource')!r} is not one this product handles", "UnhandledEvent")
     if detail.get("errorCode"):
         return Skip(f"{name} failed with {detail.get('errorCode')}: it changed nothing", "FailedApiCall")
@@ -69,13 +69,13 @@ def parse_event(event: Any) -> Target | Skip:
     if not isinstance(params, dict):
         return _malformed(f"{name} has no requestParameters object")
     resource_name = params.get("name")
-    if not isinstance(resource_name, str) or not _NAME.match(resource_name):
+    if not isinstance(resource_name, str) or not _NAME.fullmatch(resource_name):
         return _malformed(f"{name} requestParameters.name {resource_name!r} is not an AppStream resource name")
     account = detail.get("recipientAccountId") or event.get("account")
     region = detail.get("awsRegion") or event.get("region")
-    if not isinstance(account, str) or not _ACCOUNT.match(account):
+    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
         return _malformed(f"account {account!r} is not 12 digits")
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
         return _malformed(f"region {region!r} is not an AWS region")
     role = params.get("iamRoleArn")
     to_delete = params.get("attributesToDelete") or []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import agent_version, dedicated_role, role_exists, role_not_service_role, role_same_account, trust_allows_appstream
+from . import (agent_version, dedicated_role, least_privilege, network_conditions, role_exists, role_not_service_role,
+               role_same_account, trust_allows_appstream, trust_confused_deputy, trust_no_foreign_principals)
 from .base import Check, Scope
 
 REGISTRY: tuple[Check, ...] = (
@@ -11,6 +12,10 @@ REGISTRY: tuple[Check, ...] = (
     role_not_service_role.CHECK,
     trust_allows_appstream.CHECK,
     agent_version.CHECK,
+    least_privilege.CHECK,
+    trust_confused_deputy.CHECK,
+    trust_no_foreign_principals.CHECK,
+    network_conditions.CHECK,
     dedicated_role.CHECK,
 )
 

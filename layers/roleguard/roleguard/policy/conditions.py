@@ -74,6 +74,9 @@ _OTHER_OPS = {"bool", "binaryequals", "ipaddress", "notipaddress"}
 KNOWN_OPERATORS = _STRING_OPS | _ARN_OPS | _NUMERIC_OPS | _DATE_OPS | _OTHER_OPS | {"null"}
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# ${*} ${?} ${$} stand for the literal characters; kept as these markers so a Like never treats them as wildcards.
+LITERAL_STAR, LITERAL_QUESTION = "\ue000", "\ue001"
+_LITERALS = {"*": LITERAL_STAR, "?": LITERAL_QUESTION, "$": "$"}
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ def _substitute(value: str, context: RequestContext) -> str | None:
     def repl(match: re.Match[str]) -> str:
         nonlocal unresolved
         name = match.group(1)
-        if name in ("*", "?", "$"):
-            return name
+        if name in _LITERALS:
+            return _LITERALS[name]
         known = context.lookup(name.split(",")[0].strip())
         if known is None or len(known) != 1:
             unresolved = True
@@ -130,17 +133,17 @@ def _substitute(value: str, context: RequestContext) -> str | None:
 def _positive_match(base: str, request_value: str, policy_value: str) -> bool | None:
     """Does one request value satisfy one policy value under the positive form of `base`?"""
     if base in ("stringequals", "stringnotequals"):
-        return request_value == policy_value
+        return request_value == _literal(policy_value)
     if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
-        return request_value.casefold() == policy_value.casefold()
+        return request_value.casefold() == _literal(policy_value).casefold()
     if base in ("stringlike", "stringnotlike"):
         return glob_match(policy_value, request_value)
     if base in _ARN_OPS:
         return arn_match(policy_value, request_value)
     if base == "bool":
-        return request_value.lower() == policy_value.lower()
+        return request_value.lower() == _literal(policy_value).lower()
     if base == "binaryequals":
-        return request_value == policy_value
+        return request_value == _literal(policy_value)
     if base in ("ipaddress", "notipaddress"):
         try:
             return ipaddress.ip_address(request_value) in ipaddress.ip_network(policy_value, strict=False)
@@ -154,7 +157,7 @@ def _positive_match(base: str, request_value: str, policy_value: str) -> bool | 
     if base in _DATE_OPS:
         try:
             return _compare(base.removeprefix("date"), _date(request_value), _date(policy_value))
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             return None
     return None
 
@@ -173,7 +176,12 @@ def _date(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def evaluate_condition(condition: Condition, context: RequestContext) -> Outcome:
+def _literal(value: str) -> str:
+    return value.replace(LITERAL_STAR, "*").replace(LITERAL_QUESTION, "?")
+
+
+def evaluate_condition(condition: Condition, context: RequestContext, *, variables: bool = True) -> Outcome:
+    """`variables`: the policy's Version is 2012-10-17; older versions treat ${...} as literal text."""
     op = parse_operator(condition.operator)
     shown = f"{condition.operator} {condition.key} {list(condition.values)}"
     if op is None:
@@ -195,7 +203,7 @@ def evaluate_condition(condition: Condition, context: RequestContext) -> Outcome
 
     policy_values = []
     for raw in condition.values:
-        resolved = _substitute(raw, context)
+        resolved = _substitute(raw, context) if variables else raw
         if resolved is None:
             return Outcome(Truth.UNKNOWN, (f"policy variable in {raw!r} cannot be resolved here",))
         policy_values.append(resolved)
@@ -224,5 +232,5 @@ def _result(ok: bool, reason_if_false: str) -> Outcome:
     return Outcome(Truth.TRUE) if ok else Outcome(Truth.FALSE, (reason_if_false,))
 
 
-def evaluate_conditions(conditions: tuple[Condition, ...], context: RequestContext) -> Outcome:
-    return Outcome.all_of([evaluate_condition(c, context) for c in conditions])
+def evaluate_conditions(conditions: tuple[Condition, ...], context: RequestContext, *, variables: bool = True) -> Outcome:
+    return Outcome.all_of([evaluate_condition(c, context, variables=variables) for c in conditions])

@@ -27,7 +27,10 @@ def decode_policy(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, bytes):
-        raw = raw.decode("utf-8")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError("policy document is not UTF-8 text") from None
     if not isinstance(raw, str):
         raise PolicyError(f"policy document must be an object or text, got {type(raw).__name__}")
     text = raw.strip()
@@ -35,18 +38,18 @@ def decode_policy(raw: Any) -> dict[str, Any]:
         raise PolicyError("policy document is empty")
     try:
         parsed = json.loads(text)
-    except json.JSONDecodeError:
+    except ValueError:  # JSONDecodeError, and ints past Python's digit limit
         if "%" not in text:
             raise PolicyError("policy document is not JSON") from None
         try:
             parsed = json.loads(unquote(text))
-        except json.JSONDecodeError:
+        except ValueError:
             raise PolicyError("policy document is neither JSON nor URL-encoded JSON") from None
     if isinstance(parsed, str):
         # A JSON string holding the policy text: one more level, and only one.
         try:
             parsed = json.loads(parsed)
-        except json.JSONDecodeError:
+        except ValueError:
             raise PolicyError("policy document is a JSON string that does not hold JSON") from None
     if not isinstance(parsed, dict):
         raise PolicyError(f"policy document must be a JSON object, got {type(parsed).__name__}")

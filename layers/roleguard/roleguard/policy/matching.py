@@ -14,13 +14,17 @@ def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
             parts.append(".*")
         elif ch == "?":
             parts.append(".")
+        elif ch == "\ue000":  # a literal '*' from the ${*} policy variable
+            parts.append(re.escape("*"))
+        elif ch == "\ue001":  # a literal '?' from ${?}
+            parts.append(re.escape("?"))
         else:
             parts.append(re.escape(ch))
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    if "*" not in pattern and "?" not in pattern:
+    if not any(ch in pattern for ch in "*?\ue000\ue001"):
         return pattern.lower() == value.lower() if ignore_case else pattern == value
     return _glob_regex(pattern, ignore_case).fullmatch(value) is not None
 

@@ -63,7 +63,7 @@ def can_assume(
             if stmt.allows:
                 other_actions.append(stmt)
             continue
-        outcome = evaluate_conditions(stmt.conditions, context)
+        outcome = evaluate_conditions(stmt.conditions, context, variables=policy.version == "2012-10-17")
         if stmt.allows:
             {Truth.TRUE: lambda: allow_true.append(stmt),
              Truth.UNKNOWN: lambda: allow_unknown.append((stmt, outcome)),
