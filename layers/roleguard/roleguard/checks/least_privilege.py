@@ -200,16 +200,18 @@ def _grant_problems(grant: Grant, eff: EffectivePermissions) -> list[Problem]:
                            f"Allow+NotAction: {where}: {_written(grant)} on {_resources(grant)} grants "
                            f"{len(grant.actions)} known actions and any not yet known"))
 
-    escalation = []
-    for action, why in ESCALATION_ALONE.items():
+    escalation, why = [], {}
+    for action, reason in ESCALATION_ALONE.items():
         if action in grant.actions:
             escalation.append(action)
-    for action, why in ESCALATION_ON_ALL_ROLES.items():
+            why[action] = reason
+    for action, reason in ESCALATION_ON_ALL_ROLES.items():
         if action in grant.actions and _reaches_all_roles(grant, action, eff):
             escalation.append(f"{action} on {_resources(grant)}")
+            why[action] = reason
     if escalation:
         out.append(Problem(Severity.HIGH, "privilege-escalation", where, tuple(escalation),
-                           f"privilege escalation: {where}: {_short(escalation)}"))
+                           f"privilege escalation: {where}: {_short(escalation)}", {"why": why}))
 
     if stmt.actions is None:
         return out  # NotAction: the finding above already says how wide it is

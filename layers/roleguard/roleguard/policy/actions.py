@@ -38,25 +38,17 @@ class ActionInfo:
 @dataclass(frozen=True)
 class _Table:
     source: dict
-    # prefix -> {lower-case name: ActionInfo}
-    services: dict[str, dict[str, ActionInfo]]
-    all_actions: frozenset[str]
+    levels: dict[str, str]  # letter -> level name
+    # prefix -> {lower-case name: (canonical name, letter)}
+    services: dict[str, dict[str, tuple[str, str]]]
 
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
     raw = json.loads(_TABLE_PATH.read_text(encoding="utf-8"))
-    letters = raw["levels"]
-    services: dict[str, dict[str, ActionInfo]] = {}
-    every: list[str] = []
-    for prefix, actions in raw["services"].items():
-        index = {}
-        for name, letter in actions.items():
-            canonical = f"{prefix}:{name}"
-            index[name.lower()] = ActionInfo(canonical, letters[letter.upper()], letter.islower())
-            every.append(canonical)
-        services[prefix] = index
-    return _Table(raw["source"], services, frozenset(every))
+    services = {prefix: {name.lower(): (name, letter) for name, letter in actions.items()}
+                for prefix, actions in raw["services"].items()}
+    return _Table(raw["source"], raw["levels"], services)
 
 
 def source() -> dict:
@@ -69,7 +61,12 @@ def info(action: str) -> ActionInfo | None:
     prefix, sep, name = action.partition(":")
     if not sep:
         return None
-    return _table().services.get(prefix.lower(), {}).get(name.lower())
+    table = _table()
+    found = table.services.get(prefix.lower(), {}).get(name.lower())
+    if found is None:
+        return None
+    canonical_name, letter = found
+    return ActionInfo(f"{prefix.lower()}:{canonical_name}", table.levels[letter.upper()], letter.islower())
 
 
 def access_level(action: str) -> str | None:
@@ -87,12 +84,18 @@ def known_service(prefix: str) -> bool:
     return prefix.lower() in _table().services
 
 
+@lru_cache(maxsize=1024)
+def _service_actions(prefix: str) -> frozenset[str]:
+    return frozenset(f"{prefix}:{name}" for name, _ in _table().services.get(prefix, {}).values())
+
+
 def service_actions(prefix: str) -> frozenset[str]:
-    return frozenset(i.action for i in _table().services.get(prefix.lower(), {}).values())
+    return _service_actions(prefix.lower())
 
 
+@lru_cache(maxsize=1)
 def all_actions() -> frozenset[str]:
-    return _table().all_actions
+    return frozenset(a for prefix in _table().services for a in _service_actions(prefix))
 
 
 def service_prefixes() -> tuple[str, ...]:
@@ -108,20 +111,20 @@ def _regex(pattern: str) -> re.Pattern[str]:
 def _expand(pattern: str) -> frozenset[str]:
     table = _table()
     if pattern.strip("*") == "":
-        return table.all_actions
+        return all_actions()
     if pattern.count(":") == 1:
         prefix, name = pattern.split(":")
         if "*" not in prefix and "?" not in prefix:
             # Every action has exactly one colon, so the pattern's colon is the action's: look in one service.
-            actions = table.services.get(prefix, {})
             if name.strip("*") == "":
-                return frozenset(i.action for i in actions.values())
+                return _service_actions(prefix)
             rx = _regex(name)
-            return frozenset(i.action for low, i in actions.items() if rx.fullmatch(low))
+            return frozenset(f"{prefix}:{canonical}" for low, (canonical, _) in table.services.get(prefix, {}).items()
+                             if rx.fullmatch(low))
     elif ":" in pattern:
         return frozenset()  # two colons: no action has that shape
     rx = _regex(pattern)
-    return frozenset(a for a in table.all_actions if rx.fullmatch(a))
+    return frozenset(a for a in all_actions() if rx.fullmatch(a))
 
 
 def expand_set(pattern: str) -> frozenset[str]:
