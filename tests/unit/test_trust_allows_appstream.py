@@ -143,6 +143,6 @@ def test_policy_variables_resolve_only_in_version_2012():
 
 def test_unreadable_trust_document_warns_instead_of_claiming_none():
     from roleguard.model import ReadError
-    broken = role(None, read_errors=(ReadError("trust policy of FleetRole", "InvalidPolicy", "not JSON"),))
+    broken = role(None, trust_error=ReadError("trust policy of FleetRole", "InvalidPolicy", "not JSON"))
     result = trust_allows_appstream.run(facts(FLEET, broken))
     assert result.status is Status.WARNING and "not JSON" in result.detail

@@ -145,7 +145,7 @@ def test_not_applicable_without_an_appstream_statement():
 def test_unreadable_trust_policy():
     assert deputy({"Statement": [{"Effect": "Maybe"}]}).status is Status.WARNING
     error = ReadError("trust policy of FleetRole", "InvalidPolicy", "not JSON")
-    result = trust_confused_deputy.run(facts(FLEET, role(None, read_errors=(error,))))
+    result = trust_confused_deputy.run(facts(FLEET, role(None, trust_error=error)))
     assert result.status is Status.NOT_AVAILABLE and "trust policy of FleetRole" in result.detail
     result = trust_confused_deputy.run(facts(FLEET, lookup=RoleLookup.UNREADABLE, role_error=ACCESS_DENIED))
     assert result.status is Status.NOT_AVAILABLE
@@ -229,7 +229,7 @@ def test_foreign_statuses_when_unreadable():
     assert foreign({"Statement": "nope"}).status is Status.WARNING
     assert trust_no_foreign_principals.run(facts(FLEET, role(None))) is None
     error = ReadError("trust policy of FleetRole", "InvalidPolicy", "not JSON")
-    assert trust_no_foreign_principals.run(facts(FLEET, role(None, read_errors=(error,)))).status \
+    assert trust_no_foreign_principals.run(facts(FLEET, role(None, trust_error=error))).status \
         is Status.NOT_AVAILABLE
     assert trust_no_foreign_principals.run(facts(FLEET)).status is Status.NOT_AVAILABLE
 

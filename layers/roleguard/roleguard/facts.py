@@ -18,7 +18,6 @@ class Gathered:
 
     facts: EvaluationFacts | None
     retire_reason: str | None = None
-    describe_error: ReadError | None = None
 
 
 def _from_request(target: Target) -> AppStreamResource:
@@ -60,7 +59,7 @@ def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway) -> Gath
 
     if not resource.role_arn:
         return Gathered(None, f"{target.ref.kind.label} {target.ref.name} has no role")
-    return Gathered(facts_for(resource, appstream, iam, describe_error), describe_error=describe_error)
+    return Gathered(facts_for(resource, appstream, iam, describe_error))
 
 
 def facts_for(

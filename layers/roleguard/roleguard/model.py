@@ -116,8 +116,9 @@ class RoleFacts:
     inline_policies: tuple[PolicyDocument, ...] = ()
     permissions_boundary: PolicyDocument | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    # Reads of this role that failed; the checks that need them are NOT_AVAILABLE.
+    # Reads of the role's permission policies that failed; the checks that need them are NOT_AVAILABLE.
     read_errors: tuple[ReadError, ...] = ()
+    trust_error: ReadError | None = None  # the trust policy came back but could not be decoded
 
 
 class RoleLookup(str, Enum):

@@ -73,4 +73,5 @@ def _read_errors(facts: Any) -> list:
     errors = [e for e in (facts.role_error, facts.image_error, facts.others_error) if e is not None]
     if facts.role is not None:
         errors.extend(facts.role.read_errors)
+        errors.extend([facts.role.trust_error] if facts.role.trust_error else [])
     return errors

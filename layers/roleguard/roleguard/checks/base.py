@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Callable
 
 from ..model import CheckResult, EvaluationFacts, ReadError, RoleLookup, Severity, Status
+from ..policy.effective import EffectivePermissions
 
 
 class Scope(str, Enum):
@@ -35,6 +36,12 @@ ROLE_GUIDE_URL = (
 
 def not_available(error: ReadError) -> CheckResult:
     return CheckResult(Status.NOT_AVAILABLE, f"could not be evaluated: {error.describe()}")
+
+
+def unreadable_policies(facts: EvaluationFacts, eff: EffectivePermissions) -> list[str]:
+    """What of the role's permission policies could not be judged: failed reads, then invalid documents."""
+    assert facts.role is not None
+    return [e.describe() for e in facts.role.read_errors] + [p.describe() for p in eff.problems]
 
 
 def role_unavailable(facts: EvaluationFacts) -> CheckResult | None:

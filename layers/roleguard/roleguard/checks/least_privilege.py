@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import CheckResult, EvaluationFacts, ReadError, Severity, Status
+from ..model import CheckResult, EvaluationFacts, Severity, Status
 from ..policy import actions as action_table
 from ..policy.effective import EffectivePermissions, Grant, effective_permissions, statement_actions
-from .base import Check, Scope, role_unavailable
+from .base import Check, Scope, role_unavailable, unreadable_policies
 
 DOC_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 DETAIL_LIMIT = 900
@@ -266,12 +266,6 @@ def _combination_problems(eff: EffectivePermissions, admin: set[int]) -> list[Pr
     return out
 
 
-def policy_read_errors(facts: EvaluationFacts) -> list[ReadError]:
-    """Failed reads of the role's permission policies (the trust policy is another check's business)."""
-    assert facts.role is not None
-    return [e for e in facts.role.read_errors if not e.what.lower().startswith("trust policy")]
-
-
 def _join(items: list[str], limit: int) -> str:
     out = ""
     for i, item in enumerate(items):
@@ -300,9 +294,9 @@ def run(facts: EvaluationFacts) -> CheckResult:
     assert facts.role is not None
     eff = effective_permissions(facts.role)
     problems = analyse(eff)
-    read_errors = policy_read_errors(facts)
+    read_errors = facts.role.read_errors
     failing = [p for p in problems if p.severity is not None]
-    unread = [e.describe() for e in read_errors] + [p.describe() for p in eff.problems]
+    unread = unreadable_policies(facts, eff)
     evidence = {
         "problems": [p.evidence() for p in problems],
         "statements_checked": eff.statements,

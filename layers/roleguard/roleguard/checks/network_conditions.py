@@ -38,8 +38,7 @@ from ..policy.conditions import parse_operator
 from ..policy.document import Condition, Statement
 from ..policy.effective import (EffectivePermissions, Grant, Located, deny_covers_entry, deny_covers_resources,
                                 effective_permissions, statement_actions)
-from .base import ROLE_GUIDE_URL, Check, Scope, role_unavailable
-from .least_privilege import policy_read_errors
+from .base import ROLE_GUIDE_URL, Check, Scope, role_unavailable, unreadable_policies
 
 NETWORK_KEYS = frozenset({"aws:sourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"})
 IP_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip"})
@@ -155,7 +154,7 @@ def run(facts: EvaluationFacts) -> CheckResult:
             unlimited.append((grant, remaining, unknown))
         else:
             limited.append((grant, ", ".join(by)))
-    unread = [e.describe() for e in policy_read_errors(facts)] + [p.describe() for p in eff.problems]
+    unread = unreadable_policies(facts, eff)
     evidence = {
         "not_limited": [{"where": g.where, "actions": g.written, "unguarded": sorted(r) [:50] + list(u)}
                         for g, r, u in unlimited],
@@ -174,7 +173,7 @@ def run(facts: EvaluationFacts) -> CheckResult:
             shown.append(piece)
         partial = f" (partial: could not read {'; '.join(unread)})"[:200] if unread else ""
         return CheckResult(Status.FAILED, head + "; ".join(shown) + partial, evidence=evidence)
-    if policy_read_errors(facts):
+    if facts.role.read_errors:
         return CheckResult(Status.NOT_AVAILABLE, "could not read all the role's permission policies: "
                            + "; ".join(unread), evidence=evidence)
     if eff.problems:

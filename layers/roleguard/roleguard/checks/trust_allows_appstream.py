@@ -15,9 +15,8 @@ def run(facts: EvaluationFacts) -> CheckResult:
         return unavailable
     assert facts.role is not None
     if facts.role.trust_policy is None:
-        unreadable = [e for e in facts.role.read_errors if e.what.startswith("trust policy")]
-        if unreadable:
-            return CheckResult(Status.WARNING, f"the trust policy could not be read: {unreadable[0].describe()}")
+        if facts.role.trust_error is not None:
+            return CheckResult(Status.WARNING, f"the trust policy could not be read: {facts.role.trust_error.describe()}")
         return CheckResult(Status.FAILED, "the role has no trust policy")
     try:
         policy = parse_policy(facts.role.trust_policy)

@@ -29,7 +29,7 @@ from ..policy.conditions import parse_operator
 from ..policy.document import Policy, PolicyError, Statement, parse_policy
 from ..policy.matching import statement_covers_action
 from ..policy.trust import APPSTREAM_PRINCIPAL, principal_applies
-from .base import ROLE_GUIDE_URL, Check, Scope, role_unavailable
+from .base import ROLE_GUIDE_URL, Check, Scope, not_available, role_unavailable
 
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 IDENTITY_KEYS = frozenset({
@@ -51,10 +51,8 @@ def read_trust_policy(facts: EvaluationFacts) -> tuple[Policy | None, CheckResul
         return None, unavailable
     assert facts.role is not None
     if facts.role.trust_policy is None:
-        errors = [e for e in facts.role.read_errors if e.what.lower().startswith("trust policy")]
-        if errors:
-            return None, CheckResult(Status.NOT_AVAILABLE, "could not be evaluated: "
-                                     + "; ".join(e.describe() for e in errors))
+        if facts.role.trust_error is not None:
+            return None, not_available(facts.role.trust_error)
         return None, None  # no trust policy at all: trust-allows-appstream already fails the role
     try:
         return parse_policy(facts.role.trust_policy), None

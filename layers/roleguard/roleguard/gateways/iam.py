@@ -79,10 +79,11 @@ class IamGateway:
         if boundary_arn:
             boundary = self._managed_document(boundary_arn, "boundary", errors)
         trust = role.get("AssumeRolePolicyDocument")
+        trust_error = None
         try:
             trust_doc = decode_policy(trust) if trust is not None else None
         except PolicyError as err:
-            errors.append(ReadError(f"trust policy of {name}", "InvalidPolicy", str(err)))
+            trust_error = ReadError(f"trust policy of {name}", "InvalidPolicy", str(err))
             trust_doc = None
         return RoleFacts(
             arn=role["Arn"],
@@ -94,6 +95,7 @@ class IamGateway:
             permissions_boundary=boundary,
             tags={t["Key"]: t["Value"] for t in role.get("Tags", [])},
             read_errors=tuple(errors),
+            trust_error=trust_error,
         )
 
     def _list_all(self, operation: str, key: str, role_name: str, errors: list[ReadError]) -> list[Any] | None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..arns import InvalidArn, parse_role_arn
-from ..model import Finding, ResourceRef, Status
+from ..model import Finding, ResourceRef
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
@@ -127,7 +127,3 @@ def to_asff(
     if len(json.dumps(document, ensure_ascii=False).encode("utf-8")) > MAX_FINDING_BYTES:
         document["ProductFields"] = {"roleguard/CheckId": finding.check_id, "roleguard/Status": finding.status.value}
     return document
-
-
-def is_passed(finding: Finding) -> bool:
-    return finding.status is Status.PASSED
