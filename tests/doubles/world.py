@@ -52,6 +52,7 @@ class EmbeddedAws:
                                                default_region="us-gov-west-1")
         self._clients: dict[tuple[str, str], Any] = {}
         self.api_calls: Counter[str] = Counter()  # "iam:GetRole" -> count, every client, every call
+        self.sleeps: list[float] = []  # every wait the product asked for; none is really slept
         self._mock = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -94,7 +95,7 @@ class EmbeddedAws:
 
     def services(self, **settings: Any) -> Services:
         settings.setdefault("role_visibility_wait_seconds", 0.0)
-        return Services(Settings(**settings), self.client)
+        return Services(Settings(**settings), self.client, sleep=self.sleeps.append)
 
     # -- IAM seeding ------------------------------------------------------
 

@@ -72,9 +72,18 @@ def test_failed_finding_that_succeeds_on_retry_is_not_an_error(world, invoke):
     assert stored(world, "fleet/fleet-good")["role-exists"]["Compliance"]["Status"] == "PASSED"
 
 
-def test_import_still_throttled_after_sdk_retries_fails_the_invocation_and_a_retry_recovers(world, invoke):
-    # The fake answers before botocore's retry loop, so this is "throttled past the SDK's retries".
-    world.securityhub.throttle(times=1)
+def test_throttled_import_backs_off_and_succeeds(world, invoke):
+    world.securityhub.throttle(times=2)
+    assert invoke("create-fleet-good-role")["outcome"] == "evaluated"
+    assert len(world.securityhub.calls_to("BatchImportFindings")) == 3
+    backoffs = [s for s in world.sleeps if s >= 0.5]
+    assert len(backoffs) == 2 and backoffs[1] > backoffs[0]  # exponential
+    assert len(stored(world, "fleet/fleet-good")) == 10
+
+
+def test_import_still_throttled_after_every_attempt_fails_the_invocation_and_a_retry_recovers(world, invoke):
+    # The fake answers before botocore's retry loop: these are the gateway's own attempts.
+    world.securityhub.throttle(times=4)
     with pytest.raises(Exception, match="TooManyRequestsException"):
         invoke("create-fleet-good-role")
     assert stored(world, "fleet/fleet-good") == {}  # nothing half-recorded, nothing claimed

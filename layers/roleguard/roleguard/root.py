@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -19,11 +20,14 @@ ClientFactory = Callable[[str, "str | None"], Any]
 class Services:
     """Everything an evaluation needs from the outside world, per region."""
 
-    def __init__(self, settings: Settings, client_factory: ClientFactory) -> None:
+    def __init__(self, settings: Settings, client_factory: ClientFactory,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self._client = client_factory
+        self._sleep = sleep  # every wait of the gateways goes through here (tests record instead of waiting)
         self._managed_cache = ManagedPolicyCache()
         self._iam: dict[str, IamGateway] = {}
+        self._hubs: dict[str, SecurityHubGateway] = {}
 
     def iam(self, region: str) -> IamGateway:
         """IAM is global per partition: a client in the resource's region reaches its partition's IAM."""
@@ -33,17 +37,24 @@ class Services:
                 self._client("iam", region),
                 visibility_wait_seconds=self.settings.role_visibility_wait_seconds,
                 managed_cache=self._managed_cache,
+                sleep=self._sleep,
             )
         return self._iam[partition]
 
     def appstream(self, region: str) -> AppStreamGateway:
         return AppStreamGateway(self._client("appstream", region))
 
+    def _hub(self, region: str) -> SecurityHubGateway:
+        # One gateway per region for the container's life: its rate limiter must see every call.
+        if region not in self._hubs:
+            self._hubs[region] = SecurityHubGateway(self._client("securityhub", region), sleep=self._sleep)
+        return self._hubs[region]
+
     def sinks(self, region: str) -> list[Sink]:
         built: list[Sink] = []
         for name in self.settings.sinks:
             if name == "securityhub":
-                built.append(SecurityHubSink(SecurityHubGateway(self._client("securityhub", region))))
+                built.append(SecurityHubSink(self._hub(region)))
         return built
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+import random
+import time
+from typing import Any, Callable, Iterable, Iterator
+
+from botocore.exceptions import ClientError
+
+from .errors import error_code
 
 # Documented limits: 100 findings and 6 MB per BatchImportFindings; 20 values per filter attribute.
 MAX_IMPORT_FINDINGS = 100
@@ -32,9 +38,54 @@ def import_batches(findings: list[dict[str, Any]]) -> Iterator[list[dict[str, An
         yield batch
 
 
+# Security Hub's documented rate for BatchImportFindings / BatchUpdateFindings: about 10 TPS, burst 30.
+RATE_PER_SECOND = 10.0
+BURST = 30
+THROTTLED = frozenset({"TooManyRequestsException", "ThrottlingException", "LimitExceededException"})
+
+
+class TokenBucket:
+    """Client-side pacing so one invocation stays under the account's rate instead of tripping it."""
+
+    def __init__(self, rate: float = RATE_PER_SECOND, burst: int = BURST,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._rate, self._burst, self._clock, self._sleep = rate, burst, clock, sleep
+        self._tokens, self._last = float(burst), clock()
+
+    def take(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens < 1:
+            wait = (1 - self._tokens) / self._rate
+            self._sleep(wait)
+            self._last = self._clock()
+            self._tokens = 1.0
+        self._tokens -= 1
+
+
 class SecurityHubGateway:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, attempts: int = 4, base_delay: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep, bucket: TokenBucket | None = None) -> None:
         self._hub = client
+        self._attempts = attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+        self._bucket = bucket or TokenBucket(sleep=sleep)
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Paced call with bounded exponential backoff on throttling; the last throttle is raised, never hidden."""
+        call = getattr(self._hub, operation)
+        for attempt in range(self._attempts - 1):
+            self._bucket.take()
+            try:
+                return call(**params)
+            except ClientError as err:
+                if error_code(err) not in THROTTLED:
+                    raise
+                self._sleep(self._base_delay * 2 ** attempt * (1 + random.random() / 2))
+        self._bucket.take()
+        return call(**params)
 
     def findings_by_id(self, product_arn: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -50,13 +101,13 @@ class SecurityHubGateway:
 
     def import_findings(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One BatchImportFindings call; returns FailedFindings (HTTP 200 with failures is still a failure)."""
-        response = self._hub.batch_import_findings(Findings=batch)
+        response = self._call("batch_import_findings", Findings=batch)
         return list(response.get("FailedFindings", [])) if response.get("FailedCount", 0) else []
 
     def set_workflow(self, identifiers: list[dict[str, str]], status: str) -> list[dict[str, Any]]:
         """BatchUpdateFindings Workflow; returns UnprocessedFindings."""
         unprocessed: list[dict[str, Any]] = []
         for group in chunks(identifiers, MAX_UPDATE_FINDINGS):
-            response = self._hub.batch_update_findings(FindingIdentifiers=group, Workflow={"Status": status})
+            response = self._call("batch_update_findings", FindingIdentifiers=group, Workflow={"Status": status})
             unprocessed.extend(response.get("UnprocessedFindings", []))
         return unprocessed

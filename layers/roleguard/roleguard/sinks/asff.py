@@ -19,8 +19,57 @@ SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
 TRUNCATED = " …[truncated]"
 LIMITS = {"Id": 512, "GeneratorId": 512, "Title": 256, "Description": 1024, "RemediationText": 512,
-          "ProductFieldValue": 2048, "OtherValue": 1024}
+          "ProductFieldKey": 128, "ProductFieldValue": 2048, "ProductFields": 50, "OtherValue": 1024,
+          "OtherKey": 128, "Resources": 32, "Types": 50, "ResourceId": 512}
 MAX_FINDING_BYTES = 240 * 1024
+REQUIRED = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "CreatedAt", "UpdatedAt",
+            "Severity", "Title", "Description", "Resources")
+
+
+class InvalidFinding(ValueError):
+    """A finding that Security Hub would reject; the mapper must never produce one."""
+
+
+def finding_bytes(document: dict[str, Any]) -> int:
+    return len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Check a finding against BatchImportFindings' documented constraints; raise InvalidFinding with all problems."""
+    problems = [f"{key} is missing or empty" for key in REQUIRED if not document.get(key)]
+
+    def at_most(value: Any, limit: int, where: str) -> None:
+        if value is not None and len(value) > limit:
+            problems.append(f"{where} has {len(value)} > {limit}")
+
+    for key in ("Id", "GeneratorId", "Title", "Description"):
+        at_most(document.get(key), LIMITS[key], key)
+    recommendation = (document.get("Remediation") or {}).get("Recommendation") or {}
+    if "Remediation" in document and not recommendation.get("Text"):
+        problems.append("Remediation.Recommendation.Text is empty (omit Remediation instead)")
+    at_most(recommendation.get("Text"), LIMITS["RemediationText"], "Remediation.Recommendation.Text")
+    at_most(document.get("Types"), LIMITS["Types"], "Types")
+    resources = document.get("Resources") or []
+    at_most(resources, LIMITS["Resources"], "Resources")
+    for index, resource in enumerate(resources):
+        if not resource.get("Type") or not resource.get("Id"):
+            problems.append(f"Resources[{index}] needs Type and Id")
+        at_most(resource.get("Id"), LIMITS["ResourceId"], f"Resources[{index}].Id")
+        for key, value in ((resource.get("Details") or {}).get("Other") or {}).items():
+            at_most(key, LIMITS["OtherKey"], f"Resources[{index}].Details.Other key")
+            at_most(value, LIMITS["OtherValue"], f"Resources[{index}].Details.Other.{key[:40]}")
+    fields = document.get("ProductFields") or {}
+    at_most(fields, LIMITS["ProductFields"], "ProductFields")
+    for key, value in fields.items():
+        at_most(key, LIMITS["ProductFieldKey"], "ProductFields key")
+        at_most(value, LIMITS["ProductFieldValue"], f"ProductFields.{key[:40]}")
+    if (document.get("Severity") or {}).get("Label") not in ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"):
+        problems.append("Severity.Label is not a documented label")
+    size = finding_bytes(document)
+    if size > MAX_FINDING_BYTES:
+        problems.append(f"finding is {size} bytes > {MAX_FINDING_BYTES}")
+    if problems:
+        raise InvalidFinding(f"finding {str(document.get('Id'))[:200]}: " + "; ".join(problems))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -95,7 +144,9 @@ def to_asff(
     role = _role_resource(finding)
     if role is not None:
         resources.append(role)
-    evidence = {k: truncate(str(v), LIMITS["ProductFieldValue"]) for k, v in sorted(finding.evidence.items())}
+    evidence = {k: truncate(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str),
+                            LIMITS["ProductFieldValue"])
+                for k, v in sorted(finding.evidence.items())[: LIMITS["ProductFields"] - 2]}
     document = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": truncate(finding_id(ref, finding.check_id), LIMITS["Id"]),
@@ -124,6 +175,8 @@ def to_asff(
         "Compliance": {"Status": finding.status.value},
         "RecordState": record_state,
     }
-    if len(json.dumps(document, ensure_ascii=False).encode("utf-8")) > MAX_FINDING_BYTES:
-        document["ProductFields"] = {"roleguard/CheckId": finding.check_id, "roleguard/Status": finding.status.value}
+    if finding_bytes(document) > MAX_FINDING_BYTES:
+        document["ProductFields"] = {"roleguard/CheckId": finding.check_id, "roleguard/Status": finding.status.value,
+                                     "roleguard/evidence": "truncated: evidence exceeded the 240 KB finding limit"}
+    validate(document)
     return document

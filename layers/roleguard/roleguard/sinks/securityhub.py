@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ..checks import CHECK_IDS
 from ..gateways.securityhub import SecurityHubGateway, import_batches
-from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff
+from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff, validate
 from .base import PublishError, PublishReport, ResourceOutcome
 
 _WORKFLOW_TO_RESOLVE = {"NEW", "NOTIFIED"}
@@ -81,6 +81,8 @@ class SecurityHubSink:
         return document
 
     def _import(self, documents: list[dict[str, Any]], report: PublishReport) -> None:
+        for document in documents:
+            validate(document)  # echoed archive documents too: nothing invalid leaves this process
         by_id = {d["Id"]: d for d in documents}
         for batch in import_batches(documents):
             failed = self._hub.import_findings(batch)
