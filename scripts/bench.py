@@ -73,9 +73,9 @@ def api_calls_of_one_create_fleet() -> None:
             # both policy listings and the one inline document; dedicated-role needs every page of the
             # region's fleets, image builders and app block builders.
             pages = sum(-(-count // aws.appstream.page_size) or 1 for count in _estate_sizes(aws).values())
-            minimum = 1 + 1 + 1 + 1 + 1 + 1 + pages
+            minimum = 1 + 1 + 1 + 1 + 1 + 1 + 1 + pages
             print(f"  facts: {sum(facts.values())} calls; minimum for these facts: {minimum} "
-                  f"(6 for the fleet, its image and its role, {pages} listing pages for dedicated-role: "
+                  f"(7 for the fleet, its tags, its image and its role, {pages} listing pages for dedicated-role: "
                   f"{_estate_sizes(aws)} at {aws.appstream.page_size} per page)")
             print(f"  Security Hub: {sum(calls.values()) - sum(facts.values())} calls "
                   "(GetFindings for CreatedAt/Workflow, BatchImportFindings, BatchUpdateFindings only when a check newly passes)\n")

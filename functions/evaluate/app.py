@@ -24,6 +24,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     summary = pipeline.handle_event(event, root.services())
     if summary.metric:
         metrics.add_metric(name=summary.metric, unit=MetricUnit.Count, value=1)
+    if summary.unknown_suppressions:
+        metrics.add_metric(name="UnknownSuppressionIds", unit=MetricUnit.Count, value=len(summary.unknown_suppressions))
     failing = [f for f in summary.findings if f.failing]
     if failing:
         metrics.add_metric(name="FailingFindings", unit=MetricUnit.Count, value=len(failing))

@@ -297,6 +297,15 @@ class AppStreamFake(ServiceFake):
             _set_optional(record, "IamRoleArn", arn)
             validate_shape(self.service_name, _OUTPUT_SHAPE[kind], record)
 
+    def set_tags(
+        self, kind: str, name: str, tags: dict[str, str], *, region: str | None = None, account_id: str | None = None
+    ) -> None:
+        """Replace a resource's tags without an API call (TagResource is not modelled here)."""
+        record = self._seeded(kind, name, region, account_id)
+        scope = self.state_for(account_id, region)
+        with self._lock:
+            scope.tags[record["Arn"]] = dict(tags)
+
     def set_state(
         self, kind: str, name: str, state: str, *, region: str | None = None, account_id: str | None = None
     ) -> None:

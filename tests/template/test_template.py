@@ -50,6 +50,7 @@ EXPECTED_ACTIONS = {
     "appstream:DescribeImageBuilders",
     "appstream:DescribeAppBlockBuilders",
     "appstream:DescribeImages",
+    "appstream:ListTagsForResource",
     "securityhub:BatchImportFindings",
     "securityhub:BatchUpdateFindings",
     "securityhub:GetFindings",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .checks import REGISTRY, Check
+from .checks import CHECK_IDS, REGISTRY, Check
 from .model import CheckResult, EvaluationFacts, Finding, Severity, Status
+from .suppression import suppressions
 
 # Severity when a check could not decide: worth a look, not an alarm.
 _UNDECIDED_SEVERITY = Severity.MEDIUM
@@ -21,6 +22,7 @@ def evaluate(facts: EvaluationFacts, checks: tuple[Check, ...] = REGISTRY) -> li
     """One finding per applicable check. A resource without a role gets none: its role findings are inactive."""
     if not facts.resource.role_arn:
         return []
+    suppressed = suppressions(facts, CHECK_IDS).by_check
     findings = []
     for check in checks:
         result = check.run(facts)
@@ -38,6 +40,7 @@ def evaluate(facts: EvaluationFacts, checks: tuple[Check, ...] = REGISTRY) -> li
                 remediation=check.remediation,
                 documentation_url=check.documentation_url,
                 evidence=dict(result.evidence),
+                suppression=suppressed.get(check.id),
             )
         )
     return findings

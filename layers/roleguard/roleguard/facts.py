@@ -86,6 +86,15 @@ def facts_for(
             others = tuple(sorted(p.ref.arn for p in peers
                                   if p.ref != resource.ref and p.role_arn and same_role(p.role_arn, resource.role_arn)))
 
+    tags_error = None
+    if describe_error is None:
+        try:
+            resource = replace(resource, tags=appstream.tags(resource.ref.arn))
+        except ReadFailed as failed:
+            tags_error = failed.error
+    else:
+        tags_error = describe_error
+
     image, image_error = None, describe_error
     needs_image = resource.ref.kind is ResourceKind.FLEET and resource.fleet_type != "ELASTIC"
     if needs_image and image_error is None:
@@ -102,4 +111,5 @@ def facts_for(
         image_error=image_error,
         other_resources_using_role=others,
         others_error=others_error,
+        tags_error=tags_error,
     )

@@ -141,6 +141,7 @@ class EvaluationFacts:
     # Other AppStream resources (ARNs) in the region using the same role; None = not gathered.
     other_resources_using_role: tuple[str, ...] | None = None
     others_error: ReadError | None = None  # the listing behind it did not complete
+    tags_error: ReadError | None = None  # the resource's tags could not be read: suppression state unknown
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,19 @@ class CheckResult:
     detail: str
     severity: Severity | None = None  # overrides the check's default when FAILED
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A `roleguard:suppress` tag that names a check: the finding is SUPPRESSED with this note."""
+
+    source: str  # "role FleetRole" / "fleet fleet-a"
+    reason: str
+    set_by: str | None = None
+
+    def note(self) -> str:
+        by = f", set by {self.set_by}" if self.set_by else ""
+        return f"Suppressed by tag roleguard:suppress on {self.source}{by}: {self.reason or 'no roleguard:reason given'}"
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,7 @@ class Finding:
     remediation: str
     documentation_url: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    suppression: Suppression | None = None
 
     @property
     def failing(self) -> bool:

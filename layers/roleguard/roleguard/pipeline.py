@@ -10,7 +10,9 @@ from typing import Any, Callable
 from . import engine
 from .facts import gather
 from .intake import Skip, Target, parse_event
+from .checks import CHECK_IDS
 from .model import Finding
+from .suppression import suppressions
 from .sinks.base import PublishReport, ResourceOutcome
 
 log = logging.getLogger("roleguard")
@@ -28,6 +30,7 @@ class EventSummary:
     metric: str | None = None
     findings: list[Finding] = field(default_factory=list)
     reports: list[PublishReport] = field(default_factory=list)
+    unknown_suppressions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class EventSummary:
             "findings": [{"check": f.check_id, "status": f.status.value, "severity": f.severity.value,
                           "detail": f.detail} for f in self.findings],
             "published": [vars(r) for r in self.reports],
+            "unknown_suppression_ids": self.unknown_suppressions,
         }
 
 
@@ -56,8 +60,13 @@ def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummar
         summary = EventSummary("retired", gathered.retire_reason or "", ref.arn, metric="ResourceRetired")
     else:
         findings = engine.evaluate(gathered.facts)
-        outcome = ResourceOutcome(ref, tuple(findings))
-        summary = EventSummary("evaluated", target.event_name, ref.arn, metric="ResourceEvaluated", findings=findings)
+        unknown = suppressions(gathered.facts, CHECK_IDS).unknown
+        if unknown:
+            log.warning("roleguard:suppress names unknown check ids, ignored: %s (known: %s)",
+                        ", ".join(unknown), ", ".join(CHECK_IDS))
+        outcome = ResourceOutcome(ref, tuple(findings), suppression_known=gathered.facts.tags_error is None)
+        summary = EventSummary("evaluated", target.event_name, ref.arn, metric="ResourceEvaluated", findings=findings,
+                               unknown_suppressions=list(unknown))
     for sink in services.sinks(ref.region):
         summary.reports.append(sink.publish([outcome], now))
 
@@ -70,7 +79,7 @@ def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummar
 def _read_errors(facts: Any) -> list:
     if facts is None:
         return []
-    errors = [e for e in (facts.role_error, facts.image_error, facts.others_error) if e is not None]
+    errors = [e for e in (facts.role_error, facts.image_error, facts.others_error, facts.tags_error) if e is not None]
     if facts.role is not None:
         errors.extend(facts.role.read_errors)
         errors.extend([facts.role.trust_error] if facts.role.trust_error else [])

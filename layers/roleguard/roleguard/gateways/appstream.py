@@ -49,6 +49,15 @@ class AppStreamGateway:
             latest_agent_version=_latest(item.get("LatestAppstreamAgentVersion")),
         )
 
+    def tags(self, arn: str) -> dict[str, str]:
+        """The resource's tags (suppression tags live here); ReadFailed when they cannot be read."""
+        try:
+            return dict(self._appstream.list_tags_for_resource(ResourceArn=arn).get("Tags", {}))
+        except ClientError as err:
+            if error_code(err) == "ResourceNotFoundException":
+                return {}
+            raise_read_failed(err, f"appstream:ListTagsForResource {arn}")
+
     def list_all(self, region: str, account: str, partition: str) -> list[AppStreamResource]:
         """Every fleet, image builder and app block builder of the region, every page.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from botocore.exceptions import ClientError
 
 from ..model import ReadError
@@ -48,6 +50,6 @@ class ReadFailed(Exception):
         self.error = error
 
 
-def raise_read_failed(err: ClientError, what: str) -> None:
+def raise_read_failed(err: ClientError, what: str) -> NoReturn:
     """Raise ReadFailed for AccessDenied / exhausted retries; re-raise anything else as it was."""
     raise ReadFailed(as_read_error(err, what)) from err

@@ -104,10 +104,13 @@ class SecurityHubGateway:
         response = self._call("batch_import_findings", Findings=batch)
         return list(response.get("FailedFindings", [])) if response.get("FailedCount", 0) else []
 
-    def set_workflow(self, identifiers: list[dict[str, str]], status: str) -> list[dict[str, Any]]:
-        """BatchUpdateFindings Workflow; returns UnprocessedFindings."""
+    def set_workflow(self, identifiers: list[dict[str, str]], status: str, note: dict[str, str] | None = None
+                     ) -> list[dict[str, Any]]:
+        """BatchUpdateFindings Workflow (and Note); returns UnprocessedFindings."""
         unprocessed: list[dict[str, Any]] = []
+        extra = {"Note": note} if note else {}
         for group in chunks(identifiers, MAX_UPDATE_FINDINGS):
-            response = self._call("batch_update_findings", FindingIdentifiers=group, Workflow={"Status": status})
+            response = self._call("batch_update_findings", FindingIdentifiers=group, Workflow={"Status": status},
+                                  **extra)
             unprocessed.extend(response.get("UnprocessedFindings", []))
         return unprocessed

@@ -21,6 +21,7 @@ class ResourceOutcome:
     resource: ResourceRef
     findings: tuple[Finding, ...]
     retired_reason: str | None = None
+    suppression_known: bool = True  # False when the tags could not be read: leave suppression as it is
 
 
 @dataclass
@@ -29,6 +30,8 @@ class PublishReport:
     imported: int = 0
     resolved: int = 0
     archived: int = 0
+    suppressed: int = 0
+    unsuppressed: int = 0
     details: list[str] = field(default_factory=list)
 
 

@@ -13,10 +13,29 @@ from typing import Any, Sequence
 
 from ..checks import CHECK_IDS
 from ..gateways.securityhub import SecurityHubGateway, import_batches
-from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff, validate
+from ..model import Finding
+from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff, truncate, validate
 from .base import PublishError, PublishReport, ResourceOutcome
 
 _WORKFLOW_TO_RESOLVE = {"NEW", "NOTIFIED"}
+# Notes we write carry this UpdatedBy, so a suppression we set can be told from a reviewer's.
+UPDATED_BY = "appstream-role-guard"
+
+
+def _workflow_change(finding: Finding, previous: dict[str, Any] | None, suppression_known: bool
+                     ) -> tuple[str, str | None] | None:
+    """The Workflow to set after import, or None to leave it to reviewers (and to Security Hub's own resets)."""
+    workflow = ((previous or {}).get("Workflow") or {}).get("Status", "NEW")
+    ours = ((previous or {}).get("Note") or {}).get("UpdatedBy") == UPDATED_BY
+    if suppression_known and finding.suppression is not None:
+        return None if workflow == "SUPPRESSED" else ("SUPPRESSED", finding.suppression.note())
+    if suppression_known and workflow == "SUPPRESSED" and ours:
+        # Our tag-based suppression whose tag is gone: active again.
+        status = "NEW" if finding.failing else "RESOLVED"
+        return status, "roleguard:suppress tag removed: the finding is active again"
+    if not finding.failing and workflow in _WORKFLOW_TO_RESOLVE:
+        return "RESOLVED", None
+    return None
 
 
 class SecurityHubSink:
@@ -42,7 +61,7 @@ class SecurityHubSink:
         existing = self._hub.findings_by_id(product, all_ids)
 
         documents: list[dict[str, Any]] = []
-        to_resolve: list[str] = []
+        workflow_plan: dict[tuple[str, str | None], list[str]] = {}  # (status, note) -> finding ids
         for outcome in outcomes:
             current_ids = set()
             for finding in outcome.findings:
@@ -55,9 +74,9 @@ class SecurityHubSink:
                     to_asff(finding, created_at=first_seen, first_observed_at=first_observed,
                             updated_at=later_than(now, previous and previous.get("UpdatedAt")))
                 )
-                workflow = ((previous or {}).get("Workflow") or {}).get("Status", "NEW")
-                if not finding.failing and workflow in _WORKFLOW_TO_RESOLVE:
-                    to_resolve.append(fid)
+                change = _workflow_change(finding, previous, outcome.suppression_known)
+                if change is not None:
+                    workflow_plan.setdefault(change, []).append(fid)
             for check_id in CHECK_IDS:
                 fid = finding_id(outcome.resource, check_id)
                 previous = existing.get(fid)
@@ -66,12 +85,19 @@ class SecurityHubSink:
                     report.archived += 1
 
         self._import(documents, report)
-        if to_resolve:
-            identifiers = [{"Id": fid, "ProductArn": product} for fid in to_resolve]
-            unprocessed = self._hub.set_workflow(identifiers, "RESOLVED")
+        for (status, note), ids in sorted(workflow_plan.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            identifiers = [{"Id": fid, "ProductArn": product} for fid in ids]
+            unprocessed = self._hub.set_workflow(
+                identifiers, status, {"Text": truncate(note, 512), "UpdatedBy": UPDATED_BY} if note else None)
             if unprocessed:
-                raise PublishError(f"BatchUpdateFindings left {len(unprocessed)} findings unresolved: {unprocessed}")
-            report.resolved += len(to_resolve)
+                raise PublishError(f"BatchUpdateFindings left {len(unprocessed)} findings at their old workflow: "
+                                   f"{unprocessed}")
+            if status == "SUPPRESSED":
+                report.suppressed += len(ids)
+            elif note:
+                report.unsuppressed += len(ids)
+            else:
+                report.resolved += len(ids)
 
     @staticmethod
     def _archived(previous: dict[str, Any], now: datetime) -> dict[str, Any]:
