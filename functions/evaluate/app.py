@@ -6,6 +6,7 @@ first use by the composition root, not at import time.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -18,9 +19,14 @@ logger = Logger(service="roleguard")
 metrics = Metrics(namespace="AppStreamRoleGuard", service="roleguard")
 
 
+REFRESH_JOB = {"job": "refresh"}  # the scheduled input template.yaml sends
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event == REFRESH_JOB:
+        return refresh(context)
     summary = pipeline.handle_event(event, root.services())
     if summary.metric:
         metrics.add_metric(name=summary.metric, unit=MetricUnit.Count, value=1)
@@ -35,3 +41,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                "failing": [f"{f.check_id}={f.status.value}" for f in failing]},
     )
     return summary.as_dict()
+
+
+def refresh(context: LambdaContext) -> dict[str, Any]:
+    """Re-evaluate resources whose findings are going stale (Security Hub deletes them after 90 days)."""
+    services = root.services()
+    _, _, _, region, account, _ = context.invoked_function_arn.split(":", 5)
+    result = pipeline.refresh_stale(services, region, account, datetime.now(timezone.utc),
+                                    timedelta(days=services.settings.refresh_after_days))
+    metrics.add_metric(name="ResourcesRefreshed", unit=MetricUnit.Count, value=len(result["refreshed"]))
+    logger.info("refresh", extra={k: v for k, v in result.items() if k != "refreshed"})
+    return result

@@ -300,6 +300,7 @@ def test_function_environment(resources):
         "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingEnabled", "false", "true"]},
         "ROLEGUARD_SINKS": {"Ref": "Sinks"},
         "ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS": {"Ref": "RoleVisibilityWaitSeconds"},
+        "ROLEGUARD_REFRESH_AFTER_DAYS": {"Ref": "RefreshAfterDays"},
     }
 
 
@@ -346,9 +347,22 @@ def test_no_hard_coded_partition(template):
 
 def test_no_managed_policies_on_the_function_role(template, transformed):
     assert not [s for s in _strings(template) if "FullAccess" in s]
-    roles = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    assert len(roles) == 1
-    assert not roles[0]["Properties"].get("ManagedPolicyArns")
+    roles = {k: r for k, r in transformed["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert set(roles) == {"EvaluateFunctionRole", "EvaluateFunctionRefreshScheduleRole"}
+    assert not any(r["Properties"].get("ManagedPolicyArns") for r in roles.values())
+
+
+def test_refresh_schedule_keeps_findings_alive_with_retries_and_a_dead_letter_queue(transformed, template):
+    schedule = next(r for r in transformed["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule")
+    target = schedule["Properties"]["Target"]
+    assert json.loads(target["Input"]) == {"job": "refresh"}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}
+    assert template["Parameters"]["RefreshAfterDays"]["MaxValue"] < 90  # before Security Hub's 90-day deletion
+    role = transformed["Resources"]["EvaluateFunctionRefreshScheduleRole"]
+    actions = {a for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+               for a in _as_list(s["Action"])}
+    assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
 
 
 def test_function_role_grants_exactly_what_the_function_calls(role_statements):

@@ -17,6 +17,7 @@ class ConfigError(ValueError):
 class Settings:
     sinks: tuple[str, ...] = ("securityhub",)
     role_visibility_wait_seconds: float = 10.0
+    refresh_after_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -32,4 +33,8 @@ class Settings:
             raise ConfigError(f"ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS must be a number, got {raw_wait!r}") from None
         if not 0 <= wait <= 60:
             raise ConfigError("ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS must be between 0 and 60")
-        return cls(sinks=sinks, role_visibility_wait_seconds=wait)
+        raw_days = env.get("ROLEGUARD_REFRESH_AFTER_DAYS", "30")
+        if not raw_days.isdigit() or not 1 <= int(raw_days) <= 80:
+            # Security Hub deletes findings after 90 days without an update: refresh well before.
+            raise ConfigError(f"ROLEGUARD_REFRESH_AFTER_DAYS must be a whole number of days from 1 to 80, got {raw_days!r}")
+        return cls(sinks=sinks, role_visibility_wait_seconds=wait, refresh_after_days=int(raw_days))

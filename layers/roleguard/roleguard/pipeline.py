@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from . import engine
 from .facts import gather
+from .gateways.errors import ReadFailed
 from .intake import Skip, Target, parse_event
+from .arns import InvalidArn, parse_appstream_arn, partition_for_region
 from .checks import CHECK_IDS
-from .model import Finding
+from .model import Finding, ResourceKind, ResourceRef
 from .suppression import suppressions
-from .sinks.base import PublishReport, ResourceOutcome
+from .sinks.asff import GENERATOR_PREFIX, parse_timestamp, product_arn
+from .sinks.base import PublishError, PublishReport, ResourceOutcome
 
 log = logging.getLogger("roleguard")
 
@@ -84,3 +87,43 @@ def _read_errors(facts: Any) -> list:
         errors.extend(facts.role.read_errors)
         errors.extend([facts.role.trust_error] if facts.role.trust_error else [])
     return errors
+
+
+class RefreshIncomplete(RuntimeError):
+    """Some resources could not be re-evaluated; the others were. The schedule's retry picks them up."""
+
+
+def refresh_stale(services: Any, region: str, account: str, now: datetime, older_than: timedelta) -> dict[str, Any]:
+    """Re-evaluate every resource whose findings were not updated for `older_than`.
+
+    Security Hub deletes findings not updated for 90 days: a still-failing
+    finding must be re-observed, not just re-stamped, so each stale resource
+    goes through the same evaluation as an event.
+    """
+    partition = partition_for_region(region)
+    findings = services.hub(region).active_findings(product_arn(partition, region, account), GENERATOR_PREFIX)
+    cutoff = now - older_than
+    stale = sorted({f["Resources"][0]["Id"] for f in findings if parse_timestamp(f["UpdatedAt"]) < cutoff})
+    refreshed, failed = [], []
+    for arn in stale:
+        try:
+            parsed = parse_appstream_arn(arn)
+            kind = ResourceKind(parsed.resource_type)
+        except (InvalidArn, ValueError):
+            log.error("finding resource %r is not an AppStream fleet, image builder or app block builder", arn)
+            failed.append(arn)
+            continue
+        ref = ResourceRef(kind, parsed.name, parsed.account, parsed.region, parsed.partition)
+        target = Target(ref=ref, event_name="Refresh", event_id="", requested_role=None, role_removed=False,
+                        deleted=False, request={})
+        try:
+            evaluate_target(target, services, now)
+        except (IncompleteEvaluation, PublishError, ReadFailed) as err:
+            log.error("refresh of %s incomplete: %s", arn, err)
+            failed.append(arn)
+            continue
+        refreshed.append(arn)
+    result = {"active_findings": len(findings), "stale_resources": len(stale), "refreshed": refreshed, "failed": failed}
+    if failed:
+        raise RefreshIncomplete(f"{len(failed)} of {len(stale)} stale resources not refreshed: {', '.join(failed)}")
+    return result

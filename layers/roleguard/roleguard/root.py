@@ -44,7 +44,7 @@ class Services:
     def appstream(self, region: str) -> AppStreamGateway:
         return AppStreamGateway(self._client("appstream", region))
 
-    def _hub(self, region: str) -> SecurityHubGateway:
+    def hub(self, region: str) -> SecurityHubGateway:
         # One gateway per region for the container's life: its rate limiter must see every call.
         if region not in self._hubs:
             self._hubs[region] = SecurityHubGateway(self._client("securityhub", region), sleep=self._sleep)
@@ -54,7 +54,7 @@ class Services:
         built: list[Sink] = []
         for name in self.settings.sinks:
             if name == "securityhub":
-                built.append(SecurityHubSink(self._hub(region)))
+                built.append(SecurityHubSink(self.hub(region)))
         return built
 
 

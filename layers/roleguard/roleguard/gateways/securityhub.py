@@ -99,6 +99,17 @@ class SecurityHubGateway:
                     found[finding["Id"]] = finding
         return found
 
+    def active_findings(self, product_arn: str, generator_prefix: str) -> list[dict[str, Any]]:
+        """Every ACTIVE finding of ours, every page."""
+        filters = {
+            "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
+            "GeneratorId": [{"Value": generator_prefix, "Comparison": "PREFIX"}],
+            "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        }
+        return [finding
+                for page in self._hub.get_paginator("get_findings").paginate(Filters=filters, PaginationConfig={"PageSize": 100})
+                for finding in page["Findings"]]
+
     def import_findings(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One BatchImportFindings call; returns FailedFindings (HTTP 200 with failures is still a failure)."""
         response = self._call("batch_import_findings", Findings=batch)

@@ -88,8 +88,11 @@ def finding_id(resource: ResourceRef, check_id: str) -> str:
     return f"{resource.arn}/roleguard/{check_id}"
 
 
+GENERATOR_PREFIX = "appstream-role-guard/"
+
+
 def generator_id(check_id: str) -> str:
-    return f"appstream-role-guard/{check_id}"
+    return f"{GENERATOR_PREFIX}{check_id}"
 
 
 def timestamp(moment: datetime) -> str:
