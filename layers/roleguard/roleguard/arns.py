@@ -83,13 +83,18 @@ def parse_appstream_arn(value: object) -> AppStreamArn:
     return AppStreamArn(partition, region, account, resource_type, name)
 
 
-def same_role(arn_a: str, arn_b: str) -> bool:
-    """Role ARNs as IAM compares them: role names (and paths) are case-insensitive."""
+def role_key(role_arn: object) -> str:
+    """The identity IAM gives a role: partition, account and case-insensitive name (the path is not part of it)."""
     try:
-        a, b = parse_role_arn(arn_a), parse_role_arn(arn_b)
+        arn = parse_role_arn(role_arn)
     except InvalidArn:
-        return arn_a == arn_b
-    return (a.partition, a.account, a.name.lower()) == (b.partition, b.account, b.name.lower())
+        return f"invalid:{role_arn}"
+    return f"{arn.partition}:{arn.account}:{arn.name.lower()}"
+
+
+def same_role(arn_a: str, arn_b: str) -> bool:
+    """Role ARNs as IAM compares them: role names are case-insensitive, paths do not matter."""
+    return role_key(arn_a) == role_key(arn_b)
 
 
 def partition_for_region(region: str) -> str:

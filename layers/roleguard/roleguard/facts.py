@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .arns import InvalidArn, parse_role_arn, same_role
+from .arns import InvalidArn, parse_role_arn, role_key
 from .gateways.appstream import AppStreamGateway
 from .gateways.errors import ReadFailed
 from .gateways.iam import IamGateway
 from .intake import Target
-from .model import AppStreamResource, EvaluationFacts, ReadError, ResourceKind, RoleLookup
+from .model import AppStreamResource, EvaluationFacts, ImageFacts, ReadError, ResourceKind, RoleFacts, RoleLookup
 
 
 @dataclass(frozen=True)
@@ -59,49 +59,83 @@ def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway) -> Gath
 
     if not resource.role_arn:
         return Gathered(None, f"{target.ref.kind.label} {target.ref.name} has no role")
-    return Gathered(facts_for(resource, appstream, iam, describe_error))
+    return Gathered(facts_for(resource, SharedReads(appstream, iam), describe_error))
 
 
-def facts_for(
-    resource: AppStreamResource,
-    appstream: AppStreamGateway,
-    iam: IamGateway,
-    describe_error: ReadError | None = None,
-) -> EvaluationFacts:
+class SharedReads:
+    """Reads that many resources can share: each role, image and region listing is read once.
+
+    One per event; one per sweep chunk, where `members` (role key -> ARNs of
+    every resource using that role, from the sweep's own complete listing)
+    replaces the per-resource region listing.
+    """
+
+    def __init__(self, appstream: AppStreamGateway, iam: IamGateway,
+                 members: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.appstream, self._iam, self._members = appstream, iam, members
+        self._roles: dict[str, tuple[RoleLookup, RoleFacts | None, ReadError | None]] = {}
+        self._images: dict[tuple[str | None, str | None], tuple[ImageFacts | None, ReadError | None]] = {}
+
+    def role(self, name: str) -> tuple[RoleLookup, RoleFacts | None, ReadError | None]:
+        key = name.lower()  # IAM role names are case-insensitive
+        if key not in self._roles:
+            self._roles[key] = self._iam.read_role(name)
+        return self._roles[key]
+
+    def image(self, arn: str | None, name: str | None) -> tuple[ImageFacts | None, ReadError | None]:
+        key = (arn, None if arn else name)
+        if key not in self._images:
+            try:
+                self._images[key] = (self.appstream.image(arn=arn, name=name), None)
+            except ReadFailed as failed:
+                self._images[key] = (None, failed.error)
+        return self._images[key]
+
+    def others_using(self, resource: AppStreamResource) -> tuple[tuple[str, ...] | None, ReadError | None]:
+        ref = resource.ref
+        if self._members is None:
+            try:
+                peers = self.appstream.list_all(ref.region, ref.account, ref.partition)
+            except ReadFailed as failed:
+                return None, failed.error
+            self._members = members_by_role(peers)
+        return tuple(a for a in self._members.get(role_key(resource.role_arn), ()) if a != ref.arn), None
+
+
+def members_by_role(resources: list[AppStreamResource]) -> dict[str, tuple[str, ...]]:
+    members: dict[str, list[str]] = {}
+    for resource in resources:
+        if resource.role_arn:
+            members.setdefault(role_key(resource.role_arn), []).append(resource.ref.arn)
+    return {key: tuple(sorted(arns)) for key, arns in members.items()}
+
+
+def facts_for(resource: AppStreamResource, shared: SharedReads, describe_error: ReadError | None = None,
+              *, tags: dict[str, str] | None = None) -> EvaluationFacts:
+    """`tags`: the resource's tags when the caller already has them; otherwise they are read here."""
     lookup, role, role_error = RoleLookup.NOT_LOOKED_UP, None, None
     try:
         arn = parse_role_arn(resource.role_arn)
     except InvalidArn:
         arn = None
     if arn is not None and (arn.partition, arn.account) == (resource.ref.partition, resource.ref.account):
-        lookup, role, role_error = iam.read_role(arn.name)
+        lookup, role, role_error = shared.role(arn.name)
 
-    others, others_error = None, None
-    if arn is not None:
-        try:
-            peers = appstream.list_all(resource.ref.region, resource.ref.account, resource.ref.partition)
-        except ReadFailed as failed:
-            others_error = failed.error
-        else:
-            others = tuple(sorted(p.ref.arn for p in peers
-                                  if p.ref != resource.ref and p.role_arn and same_role(p.role_arn, resource.role_arn)))
+    others, others_error = shared.others_using(resource) if arn is not None else (None, None)
 
-    tags_error = None
-    if describe_error is None:
+    tags_error = describe_error
+    if tags is not None:
+        resource = replace(resource, tags=tags)
+    elif describe_error is None:
         try:
-            resource = replace(resource, tags=appstream.tags(resource.ref.arn))
+            resource = replace(resource, tags=shared.appstream.tags(resource.ref.arn))
         except ReadFailed as failed:
             tags_error = failed.error
-    else:
-        tags_error = describe_error
 
     image, image_error = None, describe_error
     needs_image = resource.ref.kind is ResourceKind.FLEET and resource.fleet_type != "ELASTIC"
     if needs_image and image_error is None:
-        try:
-            image = appstream.image(arn=resource.image_arn, name=resource.image_name)
-        except ReadFailed as failed:
-            image_error = failed.error
+        image, image_error = shared.image(resource.image_arn, resource.image_name)
     return EvaluationFacts(
         resource=resource,
         role_lookup=lookup,
