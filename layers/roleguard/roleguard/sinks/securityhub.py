@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from ..checks import CHECK_IDS
 from ..gateways.securityhub import SecurityHubGateway, import_batches
 from ..model import Finding
-from .asff import finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff, truncate, validate
+from .asff import GENERATOR_PREFIX, finding_id, later_than, parse_timestamp, product_arn, timestamp, to_asff, truncate, validate
 from .base import PublishError, PublishReport, ResourceOutcome
 
 _WORKFLOW_TO_RESOLVE = {"NEW", "NOTIFIED"}
@@ -57,8 +57,7 @@ class SecurityHubSink:
     def _publish_product(
         self, product: str, outcomes: list[ResourceOutcome], now: datetime, report: PublishReport
     ) -> None:
-        all_ids = [finding_id(o.resource, check_id) for o in outcomes for check_id in CHECK_IDS]
-        existing = self._hub.findings_by_id(product, all_ids)
+        existing = self._hub.findings_for_resources(product, GENERATOR_PREFIX, [o.resource.arn for o in outcomes])
 
         documents: list[dict[str, Any]] = []
         workflow_plan: dict[tuple[str, str | None], list[str]] = {}  # (status, note) -> finding ids
