@@ -43,3 +43,16 @@ def load_event(name: str) -> dict:
 def all_event_names() -> list[str]:
     """Sorted names (without ``.json``) of every event file in ``EVENTS_DIR``."""
     return sorted(p.stem for p in EVENTS_DIR.glob("*.json"))
+
+
+IAM_EVENTS_DIR = EVENTS_DIR / "iam"
+
+
+def load_iam_event(name: str) -> dict:
+    """An IAM CloudTrail event from ``events/iam/`` (fresh copy each call)."""
+    path = IAM_EVENTS_DIR / f"{_stem(name)}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def all_iam_event_names() -> list[str]:
+    return sorted(p.stem for p in IAM_EVENTS_DIR.glob("*.json"))

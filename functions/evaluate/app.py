@@ -1,33 +1,67 @@
-"""Evaluate handler: AppStream CloudTrail event (via EventBridge) -> role checks -> Security Hub.
+"""Evaluate handler: AppStream and IAM CloudTrail events, the scheduled sweep and its chunks.
 
-Thin on purpose: parse, call the core, return a summary. Clients are built on
-first use by the composition root, not at import time.
+Thin on purpose: recognise the input, call the core, return a summary.
+Clients are built on first use by the composition root, not at import time.
+
+Inputs:
+- an AppStream CloudTrail event from EventBridge: evaluate that resource;
+- an SNS delivery of IAM CloudTrail events (forwarded from us-east-1): re-evaluate the resources using the role;
+- {"job": "sweep"} from EventBridge Scheduler: list the region, queue chunks;
+- SQS records of sweep chunks: evaluate each chunk.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import json
+from datetime import datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from roleguard import pipeline, root
+from roleguard import intake, pipeline, root, sweep
 
 logger = Logger(service="roleguard")
 metrics = Metrics(namespace="AppStreamRoleGuard", service="roleguard")
 
-
-REFRESH_JOB = {"job": "refresh"}  # the scheduled input template.yaml sends
+SWEEP_JOB = {"job": "sweep"}  # the scheduled input template.yaml sends
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if event == REFRESH_JOB:
-        return refresh(context)
-    summary = pipeline.handle_event(event, root.services())
+    _, _, _, region, account, _ = context.invoked_function_arn.split(":", 5)
+    services = root.services()
+    if event == SWEEP_JOB:
+        summary = sweep.plan(services, region, account)
+        metrics.add_metric(name="SweepChunksQueued", unit=MetricUnit.Count, value=summary["chunks"])
+        return summary
+    if _sqs_records(event):
+        return _sweep_chunks(event["Records"], services)
+    results = [_one_event(e, services, region) for e in intake.unwrap(event)]
+    return results[0] if len(results) == 1 else {"results": results}
+
+
+def _sqs_records(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(records) and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+
+
+def _sweep_chunks(records: list[dict[str, Any]], services: Any) -> dict[str, Any]:
+    # Batch size 1 in template.yaml: an exception fails this one message, SQS redelivers it, then dead-letters it.
+    done = []
+    for record in records:
+        message = json.loads(record["body"])
+        now = datetime.now(timezone.utc)
+        run = sweep.run_chunk if message.get("job") == "sweep-chunk" else sweep.run_vanished
+        done.append(run(services, message, now))
+    metrics.add_metric(name="SweepChunksEvaluated", unit=MetricUnit.Count, value=len(done))
+    return {"chunks": done}
+
+
+def _one_event(event: Any, services: Any, region: str) -> dict[str, Any]:
+    summary = pipeline.handle_event(event, services, home_region=region)
     if summary.metric:
         metrics.add_metric(name=summary.metric, unit=MetricUnit.Count, value=1)
     if summary.unknown_suppressions:
@@ -41,14 +75,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                "failing": [f"{f.check_id}={f.status.value}" for f in failing]},
     )
     return summary.as_dict()
-
-
-def refresh(context: LambdaContext) -> dict[str, Any]:
-    """Re-evaluate resources whose findings are going stale (Security Hub deletes them after 90 days)."""
-    services = root.services()
-    _, _, _, region, account, _ = context.invoked_function_arn.split(":", 5)
-    result = pipeline.refresh_stale(services, region, account, datetime.now(timezone.utc),
-                                    timedelta(days=services.settings.refresh_after_days))
-    metrics.add_metric(name="ResourcesRefreshed", unit=MetricUnit.Count, value=len(result["refreshed"]))
-    logger.info("refresh", extra={k: v for k, v in result.items() if k != "refreshed"})
-    return result

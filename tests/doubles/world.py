@@ -40,8 +40,10 @@ def template_rule_pattern(logical_id: str = "AppStreamApiCallRule") -> dict[str,
 class EmbeddedAws:
     """Start with `with EmbeddedAws() as aws:`; everything stops on exit."""
 
-    def __init__(self, account: str = ACCOUNT, appstream_page_size: int = 2, latency_seconds: float = 0.0) -> None:
+    def __init__(self, account: str = ACCOUNT, appstream_page_size: int = 2, latency_seconds: float = 0.0,
+                 aws_managed_policies: bool = False) -> None:
         self.account = account
+        self._managed = aws_managed_policies  # moto loads the 1,500+ real AWS managed policies (slower start)
         self.appstream = AppStreamFake(account_id=account, page_size=appstream_page_size,
                                        latency_seconds=latency_seconds)
         self.securityhub = SecurityHubFake(account_id=account, latency_seconds=latency_seconds)
@@ -60,6 +62,7 @@ class EmbeddedAws:
         from moto import mock_aws
 
         for key, value in {"MOTO_ACCOUNT_ID": self.account, "AWS_ACCESS_KEY_ID": "testing",
+                           "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if self._managed else "false",
                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
@@ -82,6 +85,8 @@ class EmbeddedAws:
         if key not in self._clients:
             made = boto3.client(service, region_name=region, config=TEST_RETRY)
             made.meta.events.register("before-parameter-build", self._count_call)
+            if service == "dynamodb":
+                _create_index_table(made)
             gov = partition_for_region(region) == "aws-us-gov"
             if service == "appstream":
                 (self.gov_appstream if gov else self.appstream).attach(made)
@@ -95,7 +100,23 @@ class EmbeddedAws:
 
     def services(self, **settings: Any) -> Services:
         settings.setdefault("role_visibility_wait_seconds", 0.0)
+        settings.setdefault("index_table", INDEX_TABLE)
+        if "sweep_queue_url" not in settings:
+            settings["sweep_queue_url"] = self.client("sqs").create_queue(QueueName="roleguard-sweep")["QueueUrl"]
         return Services(Settings(**settings), self.client, sleep=self.sleeps.append)
+
+    def sweep_messages(self, region: str = "us-east-1") -> list[dict[str, Any]]:
+        """Drain the sweep queue as the SQS event source would, as Lambda SQS records."""
+        sqs = self.client("sqs", region)
+        url = sqs.get_queue_url(QueueName="roleguard-sweep")["QueueUrl"]
+        records = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return records
+            for m in messages:
+                records.append({"eventSource": "aws:sqs", "messageId": m["MessageId"], "body": m["Body"]})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
     # -- IAM seeding ------------------------------------------------------
 
@@ -114,6 +135,17 @@ class EmbeddedAws:
         return arn
 
 
+INDEX_TABLE = "roleguard-role-index"
+
+
+def _create_index_table(dynamodb: Any) -> None:
+    """The template's RoleIndexTable, in whichever region a client first asks for it."""
+    if INDEX_TABLE not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(TableName=INDEX_TABLE, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+
+
 class EventRoute:
     """Delivers events through moto's EventBridge with the template's own rule pattern, into an SQS queue.
 
@@ -121,18 +153,19 @@ class EventRoute:
     an event the pattern does not match never comes out.
     """
 
-    def __init__(self, aws: EmbeddedAws, pattern: dict[str, Any] | None = None) -> None:
+    def __init__(self, aws: EmbeddedAws, pattern: dict[str, Any] | None = None, name: str = "AppStreamApiCallRule") -> None:
         self._aws = aws
-        self._pattern = pattern or template_rule_pattern()
+        self._pattern = pattern or template_rule_pattern(name)
+        self._name = name
         self._queues: dict[str, str] = {}
 
     def _queue(self, region: str) -> str:
         if region not in self._queues:
             sqs, events = self._aws.client("sqs", region), self._aws.client("events", region)
-            url = sqs.create_queue(QueueName="roleguard-demo-target")["QueueUrl"]
+            url = sqs.create_queue(QueueName=f"roleguard-target-{self._name}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            events.put_rule(Name="AppStreamApiCallRule", EventPattern=json.dumps(self._pattern))
-            events.put_targets(Rule="AppStreamApiCallRule", Targets=[{"Id": "evaluate", "Arn": arn}])
+            events.put_rule(Name=self._name, EventPattern=json.dumps(self._pattern))
+            events.put_targets(Rule=self._name, Targets=[{"Id": "evaluate", "Arn": arn}])
             self._queues[region] = url
         return self._queues[region]
 

@@ -51,6 +51,14 @@ EXPECTED_ACTIONS = {
     "appstream:DescribeAppBlockBuilders",
     "appstream:DescribeImages",
     "appstream:ListTagsForResource",
+    "iam:ListEntitiesForPolicy",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
     "securityhub:BatchImportFindings",
     "securityhub:BatchUpdateFindings",
     "securityhub:GetFindings",
@@ -208,13 +216,17 @@ def test_dead_letter_queue_accepts_messages_only_from_the_rule(resources):
         for op, values in stmt["Condition"].items()
         if op in ("ArnEquals", "StringEquals") and "aws:SourceArn" in values
     ]
-    assert source_arns == [{"Fn::GetAtt": ["AppStreamApiCallRule", "Arn"]}]
+    assert source_arns == [[{"Fn::GetAtt": ["AppStreamApiCallRule", "Arn"]},
+                            {"Fn::If": ["InIamEventsRegion", {"Fn::GetAtt": ["IamRoleChangeRule", "Arn"]},
+                                        {"Ref": "AWS::NoValue"}]}]]
 
 
-def test_only_the_rule_may_invoke_the_function(resources):
-    permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
-    assert len(permissions) == 1
-    props = permissions[0]["Properties"]
+def test_only_the_rule_and_the_iam_changes_topic_may_invoke_the_function(resources):
+    permissions = {k: r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Permission"}
+    assert set(permissions) == {"EvaluateFunctionInvokePermission", "IamChangesInvokePermission"}
+    topic = permissions["IamChangesInvokePermission"]["Properties"]
+    assert topic["Principal"] == "sns.amazonaws.com" and "Fn::If" in topic["SourceArn"]
+    props = permissions["EvaluateFunctionInvokePermission"]["Properties"]
     assert props["Action"] == "lambda:InvokeFunction"
     assert props["Principal"] == "events.amazonaws.com"
     assert props["FunctionName"] == {"Fn::GetAtt": ["EvaluateFunction", "Arn"]}
@@ -227,7 +239,7 @@ def test_only_the_rule_may_invoke_the_function(resources):
 
 def test_every_queue_is_encrypted(resources):
     queues = {k: r for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
-    assert set(queues) == {"RuleDeadLetterQueue", "FunctionFailureQueue"}
+    assert set(queues) == {"RuleDeadLetterQueue", "FunctionFailureQueue", "SweepQueue", "SweepDeadLetterQueue"}
     for name, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
@@ -300,7 +312,8 @@ def test_function_environment(resources):
         "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingEnabled", "false", "true"]},
         "ROLEGUARD_SINKS": {"Ref": "Sinks"},
         "ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS": {"Ref": "RoleVisibilityWaitSeconds"},
-        "ROLEGUARD_REFRESH_AFTER_DAYS": {"Ref": "RefreshAfterDays"},
+        "ROLEGUARD_INDEX_TABLE": {"Ref": "RoleIndexTable"},
+        "ROLEGUARD_SWEEP_QUEUE_URL": {"Ref": "SweepQueue"},
     }
 
 
@@ -348,18 +361,24 @@ def test_no_hard_coded_partition(template):
 def test_no_managed_policies_on_the_function_role(template, transformed):
     assert not [s for s in _strings(template) if "FullAccess" in s]
     roles = {k: r for k, r in transformed["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
-    assert set(roles) == {"EvaluateFunctionRole", "EvaluateFunctionRefreshScheduleRole"}
+    assert set(roles) == {"EvaluateFunctionRole", "EvaluateFunctionSweepScheduleRole"}
     assert not any(r["Properties"].get("ManagedPolicyArns") for r in roles.values())
 
 
-def test_refresh_schedule_keeps_findings_alive_with_retries_and_a_dead_letter_queue(transformed, template):
+def test_sweep_schedule_and_fan_out_have_retries_and_dead_letter_queues(transformed, template):
     schedule = next(r for r in transformed["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule")
     target = schedule["Properties"]["Target"]
-    assert json.loads(target["Input"]) == {"job": "refresh"}
+    assert json.loads(target["Input"]) == {"job": "sweep"}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}
-    assert template["Parameters"]["RefreshAfterDays"]["MaxValue"] < 90  # before Security Hub's 90-day deletion
-    role = transformed["Resources"]["EvaluateFunctionRefreshScheduleRole"]
+    assert template["Parameters"]["SweepSchedule"]["Default"] == "rate(1 day)"  # well inside the 90-day deletion
+    queue = template["Resources"]["SweepQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] and queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+    assert queue["VisibilityTimeout"] >= 6 * template["Resources"]["EvaluateFunction"]["Properties"]["Timeout"]
+    mapping = next(r for r in transformed["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
+    assert mapping["Properties"]["BatchSize"] == 1
+    assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SweepConcurrency"}
+    role = transformed["Resources"]["EvaluateFunctionSweepScheduleRole"]
     actions = {a for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
                for a in _as_list(s["Action"])}
     assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
@@ -425,9 +444,9 @@ def test_securityhub_import_scoped_to_the_default_product(role_statements):
     )
 
 
-def test_send_message_only_to_the_failure_queue(role_statements):
-    stmt = _statement_for(role_statements, "sqs:SendMessage")
-    assert stmt["Resource"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
+def test_send_message_only_to_the_failure_and_sweep_queues(role_statements):
+    targets = [s["Resource"] for s in role_statements if "sqs:SendMessage" in _as_list(s["Action"])]
+    assert sorted(t["Fn::GetAtt"][0] for t in targets) == ["FunctionFailureQueue", "SweepQueue"]
 
 
 # --------------------------------------------------------------------------- SAM CLI
@@ -482,3 +501,25 @@ def test_sam_build_without_container(tmp_path):
     assert not (layer / "boto3").exists(), "the runtime provides boto3"
     assert (build_dir / "EvaluateFunction" / "app.py").is_file()
     assert (build_dir / "template.yaml").is_file()
+
+
+def test_iam_role_changes_reach_every_regional_stack(template):
+    resources = template["Resources"]
+    rule = resources["IamRoleChangeRule"]
+    assert rule["Condition"] == "InIamEventsRegion"  # IAM events exist only in us-east-1 (per partition)
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.iam"] and "UpdateAssumeRolePolicy" in pattern["detail"]["eventName"]
+    target = rule["Properties"]["Targets"][0]
+    assert target["Arn"] == {"Ref": "IamChangesTopic"} and "DeadLetterConfig" in target and "RetryPolicy" in target
+    subscription = resources["IamChangesSubscription"]
+    assert "Condition" not in subscription  # every stack subscribes, wherever it is
+    assert subscription["Properties"]["Region"] == {"Ref": "IamEventsRegion"}
+    assert resources["IamChangesInvokePermission"]["Properties"]["Principal"] == "sns.amazonaws.com"
+
+
+def test_role_index_survives_redeploys_and_is_protected(template):
+    table = template["Resources"]["RoleIndexTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and props["SSESpecification"]["SSEEnabled"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]

@@ -17,7 +17,8 @@ class ConfigError(ValueError):
 class Settings:
     sinks: tuple[str, ...] = ("securityhub",)
     role_visibility_wait_seconds: float = 10.0
-    refresh_after_days: int = 30
+    index_table: str | None = None  # DynamoDB reverse index role -> resources; None: not kept
+    sweep_queue_url: str | None = None  # SQS queue the sweep fans out through
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -33,8 +34,6 @@ class Settings:
             raise ConfigError(f"ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS must be a number, got {raw_wait!r}") from None
         if not 0 <= wait <= 60:
             raise ConfigError("ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS must be between 0 and 60")
-        raw_days = env.get("ROLEGUARD_REFRESH_AFTER_DAYS", "30")
-        if not raw_days.isdigit() or not 1 <= int(raw_days) <= 80:
-            # Security Hub deletes findings after 90 days without an update: refresh well before.
-            raise ConfigError(f"ROLEGUARD_REFRESH_AFTER_DAYS must be a whole number of days from 1 to 80, got {raw_days!r}")
-        return cls(sinks=sinks, role_visibility_wait_seconds=wait, refresh_after_days=int(raw_days))
+        return cls(sinks=sinks, role_visibility_wait_seconds=wait,
+                   index_table=env.get("ROLEGUARD_INDEX_TABLE") or None,
+                   sweep_queue_url=env.get("ROLEGUARD_SWEEP_QUEUE_URL") or None)

@@ -6,6 +6,7 @@ which resource to look at. A failed call (errorCode) changed nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ EVENT_KINDS: dict[str, ResourceKind] = {
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,68 @@ def _malformed(reason: str) -> Skip:
     return Skip(f"malformed event: {reason}", "MalformedEvent")
 
 
-def parse_event(event: Any) -> Target | Skip:
+# IAM calls that change what a role grants or who may assume it (and the suppression tags).
+ROLE_EVENTS = frozenset({
+    "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+    "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "TagRole", "UntagRole", "DeleteRole",
+})
+POLICY_EVENTS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    event_name: str
+    account: str
+    role_names: tuple[str, ...]  # the role named by the call
+    policy_arn: str | None  # a managed policy whose default version changed: every role using it
+
+
+def unwrap(event: Any) -> list[Any]:
+    """The events inside an SNS delivery (IAM changes forwarded from us-east-1); otherwise the event itself."""
+    if isinstance(event, dict) and isinstance(event.get("Records"), list):
+        out = []
+        for record in event["Records"]:
+            sns = record.get("Sns") if isinstance(record, dict) else None
+            if isinstance(sns, dict) and isinstance(sns.get("Message"), str):
+                try:
+                    out.append(json.loads(sns["Message"]))
+                except ValueError:
+                    out.append(sns["Message"])  # parse_event calls it malformed
+            else:
+                out.append(record)
+        return out
+    return [event]
+
+
+def _parse_iam(event: dict[str, Any], detail: dict[str, Any]) -> RoleChange | Skip:
+    name = detail.get("eventName")
+    if detail.get("eventSource") != "iam.amazonaws.com" or not isinstance(name, str) or name not in ROLE_EVENTS | POLICY_EVENTS:
+        return Skip(f"IAM event {name!r} does not change a role", "UnhandledEvent")
+    if detail.get("errorCode"):
+        return Skip(f"{name} failed with {detail.get('errorCode')}: it changed nothing", "FailedApiCall")
+    params = detail.get("requestParameters")
+    account = detail.get("recipientAccountId") or event.get("account")
+    if not isinstance(params, dict) or not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
+        return _malformed(f"{name} has no requestParameters or account")
+    if name in POLICY_EVENTS:
+        arn = params.get("policyArn")
+        if not isinstance(arn, str) or ":policy/" not in arn:
+            return _malformed(f"{name} names no policyArn")
+        if name == "CreatePolicyVersion" and not params.get("setAsDefault"):
+            return Skip("CreatePolicyVersion without setAsDefault changes no role's permissions", "UnhandledEvent")
+        return RoleChange(name, account, (), arn)
+    role = params.get("roleName")
+    if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
+        return _malformed(f"{name} requestParameters.roleName {role!r} is not a role name")
+    return RoleChange(name, account, (role,), None)
+
+
+def parse_event(event: Any) -> Target | RoleChange | Skip:
     if not isinstance(event, dict):
         return _malformed(f"expected a JSON object, got {type(event).__name__}")
     detail = event.get("detail")
+    if event.get("source") == "aws.iam" and event.get("detail-type") == "AWS API Call via CloudTrail":
+        return _parse_iam(event, detail) if isinstance(detail, dict) else _malformed("detail is not an object")
     if event.get("source") != "aws.appstream" or event.get("detail-type") != "AWS API Call via CloudTrail":
         return Skip(
             f"not an AppStream API call (source {event.get('source')!r}, detail-type {event.get('detail-type')!r})",

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from . import engine
 from .facts import gather
-from .gateways.errors import ReadFailed
-from .intake import Skip, Target, parse_event
-from .arns import InvalidArn, parse_appstream_arn, partition_for_region
+from .intake import RoleChange, Skip, Target, parse_event
+from .arns import InvalidArn, parse_appstream_arn, partition_for_region, role_key
 from .checks import CHECK_IDS
 from .model import Finding, ResourceKind, ResourceRef
 from .suppression import suppressions
-from .sinks.asff import GENERATOR_PREFIX, parse_timestamp, product_arn
-from .sinks.base import PublishError, PublishReport, ResourceOutcome
+from .sinks.base import PublishReport, ResourceOutcome
 
 log = logging.getLogger("roleguard")
 
@@ -47,17 +45,24 @@ class EventSummary:
         }
 
 
-def handle_event(event: Any, services: Any, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> EventSummary:
+def handle_event(event: Any, services: Any, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 home_region: str | None = None) -> EventSummary:
+    """`home_region`: where this stack runs; IAM events (delivered in us-east-1 only) re-evaluate its resources."""
     parsed = parse_event(event)
     if isinstance(parsed, Skip):
         log.info("skipped: %s", parsed.reason)
         return EventSummary("skipped", parsed.reason, metric=parsed.metric)
+    if isinstance(parsed, RoleChange):
+        if home_region is None:
+            return EventSummary("skipped", "IAM event without a home region to re-evaluate", metric="UnhandledEvent")
+        return reevaluate_roles(services, parsed, home_region, clock())
     return evaluate_target(parsed, services, clock())
 
 
 def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummary:
     ref = target.ref
     gathered = gather(target, services.appstream(ref.region), services.iam(ref.region))
+    record_role(services, ref, gathered.facts.resource.role_arn if gathered.facts else None)
     if gathered.facts is None:
         outcome = ResourceOutcome(ref, (), retired_reason=gathered.retire_reason)
         summary = EventSummary("retired", gathered.retire_reason or "", ref.arn, metric="ResourceRetired")
@@ -89,41 +94,43 @@ def _read_errors(facts: Any) -> list:
     return errors
 
 
-class RefreshIncomplete(RuntimeError):
-    """Some resources could not be re-evaluated; the others were. The schedule's retry picks them up."""
+
+def target_for_arn(arn: str, event_name: str) -> Target | None:
+    """A target for a resource known only by ARN (sweep, drift); None when the ARN is not a resource of ours."""
+    try:
+        parsed = parse_appstream_arn(arn)
+        kind = ResourceKind(parsed.resource_type)
+    except (InvalidArn, ValueError):
+        return None
+    ref = ResourceRef(kind, parsed.name, parsed.account, parsed.region, parsed.partition)
+    return Target(ref=ref, event_name=event_name, event_id="", requested_role=None, role_removed=False,
+                  deleted=False, request={})
 
 
-def refresh_stale(services: Any, region: str, account: str, now: datetime, older_than: timedelta) -> dict[str, Any]:
-    """Re-evaluate every resource whose findings were not updated for `older_than`.
+def record_role(services: Any, ref: ResourceRef, role_arn: str | None) -> None:
+    """Keep the reverse index role -> resources (when the stack has one) true after each evaluation."""
+    index = services.role_index(ref.region)
+    if index is not None:
+        index.record(ref.arn, role_key(role_arn) if role_arn else None)
 
-    Security Hub deletes findings not updated for 90 days: a still-failing
-    finding must be re-observed, not just re-stamped, so each stale resource
-    goes through the same evaluation as an event.
-    """
+
+def reevaluate_roles(services: Any, change: RoleChange, region: str, now: datetime) -> EventSummary:
+    """An IAM change to a role (or a managed policy it uses): re-evaluate exactly the resources using it here."""
+    index = services.role_index(region)
+    if index is None:
+        return EventSummary("skipped", "this stack keeps no role index", metric="UnhandledEvent")
+    role_names = list(change.role_names)
+    if change.policy_arn:
+        role_names += services.iam(region).roles_using_policy(change.policy_arn)
     partition = partition_for_region(region)
-    findings = services.hub(region).active_findings(product_arn(partition, region, account), GENERATOR_PREFIX)
-    cutoff = now - older_than
-    stale = sorted({f["Resources"][0]["Id"] for f in findings if parse_timestamp(f["UpdatedAt"]) < cutoff})
-    refreshed, failed = [], []
-    for arn in stale:
-        try:
-            parsed = parse_appstream_arn(arn)
-            kind = ResourceKind(parsed.resource_type)
-        except (InvalidArn, ValueError):
-            log.error("finding resource %r is not an AppStream fleet, image builder or app block builder", arn)
-            failed.append(arn)
-            continue
-        ref = ResourceRef(kind, parsed.name, parsed.account, parsed.region, parsed.partition)
-        target = Target(ref=ref, event_name="Refresh", event_id="", requested_role=None, role_removed=False,
-                        deleted=False, request={})
-        try:
-            evaluate_target(target, services, now)
-        except (IncompleteEvaluation, PublishError, ReadFailed) as err:
-            log.error("refresh of %s incomplete: %s", arn, err)
-            failed.append(arn)
-            continue
-        refreshed.append(arn)
-    result = {"active_findings": len(findings), "stale_resources": len(stale), "refreshed": refreshed, "failed": failed}
-    if failed:
-        raise RefreshIncomplete(f"{len(failed)} of {len(stale)} stale resources not refreshed: {', '.join(failed)}")
-    return result
+    arns = sorted({arn for name in role_names
+                   for arn in index.resources_of(f"{partition}:{change.account}:{name.lower()}")
+                   if arn.split(":")[3] == region})
+    findings: list[Finding] = []
+    for arn in arns:
+        target = target_for_arn(arn, f"IAM {change.event_name}")
+        if target is not None:
+            findings += evaluate_target(target, services, now).findings
+    reason = f"{change.event_name} on {', '.join(role_names) or change.policy_arn}: {len(arns)} resources re-evaluated"
+    log.info(reason)
+    return EventSummary("evaluated" if arns else "skipped", reason, metric="RoleDriftEvaluated", findings=findings)

@@ -7,7 +7,9 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .arns import partition_for_region
-from .config import Settings
+from .config import ConfigError, Settings
+from .gateways.role_index import RoleIndex
+from .gateways.sqs import SqsGateway
 from .gateways.appstream import AppStreamGateway
 from .gateways.iam import IamGateway, ManagedPolicyCache
 from .gateways.securityhub import SecurityHubGateway
@@ -43,6 +45,16 @@ class Services:
 
     def appstream(self, region: str) -> AppStreamGateway:
         return AppStreamGateway(self._client("appstream", region))
+
+    def role_index(self, region: str) -> RoleIndex | None:
+        if self.settings.index_table is None:
+            return None
+        return RoleIndex(self._client("dynamodb", region), self.settings.index_table)
+
+    def sweep_queue(self, region: str) -> SqsGateway:
+        if self.settings.sweep_queue_url is None:
+            raise ConfigError("ROLEGUARD_SWEEP_QUEUE_URL is not set: the sweep has nowhere to fan out")
+        return SqsGateway(self._client("sqs", region), self.settings.sweep_queue_url)
 
     def hub(self, region: str) -> SecurityHubGateway:
         # One gateway per region for the container's life: its rate limiter must see every call.

@@ -53,6 +53,13 @@ class IamGateway:
             return RoleLookup.NOT_FOUND, None, None
         return RoleLookup.FOUND, self._role_facts(role), None
 
+    def roles_using_policy(self, policy_arn: str) -> list[str]:
+        """Every role the managed policy is attached to (every page); errors propagate: the event is retried."""
+        return [role["RoleName"]
+                for page in self._iam.get_paginator("list_entities_for_policy").paginate(
+                    PolicyArn=policy_arn, EntityFilter="Role")
+                for role in page["PolicyRoles"]]
+
     def _get_role_waiting_for_visibility(self, role_name: str) -> dict[str, Any] | None:
         """GetRole, retrying NoSuchEntity briefly: a role created seconds ago may not be visible yet."""
         delay, waited = 1.0, 0.0
