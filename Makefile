@@ -31,13 +31,21 @@ unexport AWS_PROFILE
 SAM := $(VENV)/bin/sam
 BUILD_DIR ?= .aws-sam/build
 
+# The peer tool `make bench` compares least-privilege with (docs/peer-comparison.md). It lives in its own
+# venv: cloudsplaining pulls in its own boto3 and policy_sentry, which must not disturb .venv's lock.
+PEER_VENV := .venv-peer
+PEER_PY := $(PEER_VENV)/bin/python
+PEER_STAMP := $(PEER_VENV)/.installed
+PEER_REQUIREMENTS := scripts/peer/requirements.txt
+PEER_PACKAGE := cloudsplaining==0.9.1
+
 .PHONY: help venv test unit template demo bench validate build lint lock clean
 
 help:
 	@echo "make venv      create .venv from requirements-dev.lock (+ editable roleguard)"
 	@echo "make test      run every test (unit, integration, e2e, template incl. sam build)"
 	@echo "make demo      run scripts/demo.py"
-	@echo "make bench     run scripts/bench.py"
+	@echo "make bench     run scripts/bench.py, then scripts/bench_peer.py (ours vs cloudsplaining, in .venv-peer)"
 	@echo "make validate  sam validate --lint"
 	@echo "make build     sam build (no container)"
 	@echo "make lint      cfn-lint template.yaml"
@@ -65,8 +73,28 @@ template: venv
 demo: venv
 	$(VPY) scripts/demo.py
 
-bench: venv
+bench: venv peer-venv
 	$(VPY) scripts/bench.py
+	$(VPY) scripts/bench_peer.py --peer-python $(PEER_PY)
+
+.PHONY: peer-venv peer-lock
+
+peer-venv: $(PEER_STAMP)
+
+$(PEER_STAMP): $(PEER_REQUIREMENTS)
+	@test -x $(PEER_PY) || $(BOOTSTRAP_PYTHON) -m venv $(PEER_VENV)
+	$(PEER_PY) -m pip install --quiet --disable-pip-version-check -r $(PEER_REQUIREMENTS)
+	$(PEER_PY) -m pip check --disable-pip-version-check
+	@touch $@
+
+# Re-pin the peer from a fresh install of $(PEER_PACKAGE) (a throw-away venv, so nothing stale is frozen).
+peer-lock:
+	rm -rf $(PEER_VENV).lock
+	$(BOOTSTRAP_PYTHON) -m venv $(PEER_VENV).lock
+	$(PEER_VENV).lock/bin/python -m pip install --quiet --disable-pip-version-check '$(PEER_PACKAGE)'
+	{ sed -n '/^#/p' $(PEER_REQUIREMENTS); $(PEER_VENV).lock/bin/python -m pip freeze; } > $(PEER_REQUIREMENTS).new
+	mv $(PEER_REQUIREMENTS).new $(PEER_REQUIREMENTS)
+	rm -rf $(PEER_VENV).lock
 
 validate: venv
 	$(SAM) validate --lint --template template.yaml
