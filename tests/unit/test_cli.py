@@ -195,16 +195,9 @@ def test_a_role_that_passes_every_offline_check_exits_0(capsys, prefix, resource
     assert {f["status"] for f in document["findings"]} == {"PASSED"}
 
 
-# Real permission policy files that are not one IAM policy as they stand, and why: bad input, exit 2.
-NOT_A_POLICY = {
-    "p05": "Resource is a CloudFormation Fn::Sub object",
-    "p06": "Resource is a CloudFormation Fn::GetAtt object",
-    "p07": "Resource is a CloudFormation intrinsic object",
-    "p08": "a Resource is a CloudFormation intrinsic object",
-    "p09": "a map of several CDK inline policies, not one policy",
-    "p13": "Resource is a CloudFormation intrinsic object",
-    "p14": "a list of managed-policy attachments, not a policy",
-}
+# Real permission policy files that are not one IAM policy as they stand: bad input, exit 2. The recorded
+# messages and reasons are in test_cli_real_inputs.py.
+NOT_A_POLICY = {"p05", "p06", "p07", "p08", "p09", "p13", "p14"}
 
 
 @pytest.mark.parametrize("path", sorted(PERMISSION_POLICIES.glob("p*.json")), ids=lambda p: p.name[:3])
@@ -477,7 +470,101 @@ def test_not_a_policy_real_file(capsys):
 
 def test_cloudformation_intrinsic_in_a_permission_policy_is_not_a_policy(capsys):
     _assert_bad_input(capsys, ["check-role", "--trust-policy", str(tp("tp01")), "--policy", str(pp("p05"))],
-                      "--policy", "Resource must be a string or a list of strings")
+                      "--policy", 'Statement[0].Resource is a CloudFormation intrinsic ({"Fn::Sub": "${Bucket.Arn}/*"}), '
+                      "not an ARN: ", "deploys the stack", "aws iam get-role-policy")
+
+
+def _policy_file(tmp_path, document, name="policy.json"):
+    path = tmp_path / name
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+APPSTREAM_TRUST = {"Effect": "Allow", "Principal": {"Service": "appstream.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
+@pytest.mark.parametrize(
+    "document, fragments",
+    [
+        # Where the intrinsic sits decides what the message says belongs there.
+        ({"Statement": [{**APPSTREAM_TRUST, "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+         ('Statement[0].Condition.StringEquals.aws:SourceAccount is a CloudFormation intrinsic ({"Ref": "AWS::AccountId"}), '
+          "not a condition value",)),
+        ({"Statement": {**APPSTREAM_TRUST, "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}}}},
+         ("Statement.Principal.AWS is a CloudFormation intrinsic", "not a principal")),
+        ({"Statement": [{**APPSTREAM_TRUST, "Action": [{"Fn::If": ["C", "sts:AssumeRole", "sts:TagSession"]}]}]},
+         ('Statement[0].Action[0] is a CloudFormation intrinsic ({"Fn::If": ', "not an action name")),
+        # Valid IAM grammar everywhere else, yet not the policy IAM will store: still refused.
+        ({"Statement": [{**APPSTREAM_TRUST, "Sid": {"Fn::Sub": "${AWS::StackName}"}}]},
+         ("Statement[0].Sid is a CloudFormation intrinsic", "not a literal value")),
+        ({"Fn::GetAtt": ["Role", "AssumeRolePolicyDocument"]}, ("the document is a CloudFormation intrinsic",)),
+        ({"Statement": [{"Fn::If": ["C", APPSTREAM_TRUST, {"Ref": "AWS::NoValue"}]}]},
+         ("Statement[0] is a CloudFormation intrinsic",)),
+    ],
+    ids=["condition-ref", "principal-sub", "action-if", "sid-sub", "whole-document", "statement-if"],
+)
+def test_cloudformation_intrinsics_anywhere_are_refused_with_the_place(capsys, tmp_path, document, fragments):
+    _assert_bad_input(capsys, ["check-role", "--trust-policy", _policy_file(tmp_path, document)],
+                      "--trust-policy", *fragments, "deploys the stack")
+
+
+def test_a_long_intrinsic_is_shortened_and_counted(capsys, tmp_path):
+    join = {"Fn::Join": ["", ["arn:aws:s3:::", {"Ref": "BucketWithAVeryLongLogicalIdIndeed"}, "/prefix/", "*" * 60]]}
+    doc = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": [join, {"Ref": "Other"}]}]}
+    code, out, err = run(capsys, "check-role", "--trust-policy", str(tp("tp01")), "--policy", _policy_file(tmp_path, doc))
+    assert code == 2 and err.count("\n") == 1
+    assert '({"Fn::Join": ["", ["arn:aws:s3:::", ' in err and " ...}), not an ARN" in err
+    assert "(the first of 2 intrinsics in the file)" in err
+
+
+def test_terraform_and_cdk_interpolation_is_literal_text(capsys, tmp_path):
+    # `${var.x}` is a string to IAM: judged as written, like p04 and p10 (not refused like an intrinsic).
+    doc = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                          "Resource": "arn:aws:s3:::${var.bucket}/*", "Condition": {"StringEquals": {
+                              "aws:SourceVpce": "${aws_vpc_endpoint.s3.id}"}}}]}
+    code, document = run_json(capsys, "check-role", "--trust-policy", str(tp("tp07")), "--policy",
+                              _policy_file(tmp_path, doc), "--resource-arn", FLEET_ARN)
+    assert code == 0
+    assert by_check(document)["least-privilege"]["status"] == "PASSED"
+    assert by_check(document)["network-conditions"]["status"] == "PASSED"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ([{"Statement": [APPSTREAM_TRUST]}, {"Version": "2012-10-17", "Statement": []}],
+         "holds a list of 2 policies, not one policy: write each policy to its own file"),
+        ({"A": {"Statement": [APPSTREAM_TRUST]}, "B": {"Statement": []}},
+         "holds 2 policies keyed by name (A, B), not one policy: write each policy to its own file"),
+        ([{"Statement": [APPSTREAM_TRUST]}], "holds a list of one policy, not the policy itself: give the policy "
+                                             "object alone"),
+        ({"TrustPolicy": {"Statement": [APPSTREAM_TRUST]}}, "holds one policy keyed by its name (TrustPolicy)"),
+        ({f"P{i}": {"Statement": []} for i in range(7)}, "holds 7 policies keyed by name (P0, P1, P2, P3, P4 and 2 more)"),
+        ({"PolicyName": "x", "PolicyDocument": {"Statement": []}}, "policy wrapped in PolicyDocument"),
+        ({"RoleName": "x", "AssumeRolePolicyDocument": {"Statement": [APPSTREAM_TRUST]}},
+         "give the AssumeRolePolicyDocument object alone"),
+        ({"PolicyArns": ["arn:aws:iam::111122223333:policy/Mine"]},
+         "names managed policies by ARN (arn:aws:iam::111122223333:policy/Mine) but holds no policy document"),
+        ({"Version": "2012-10-17"}, "policy has no Statement"),
+        ([1, 2], "must be a JSON object, got list"),
+    ],
+    ids=["list", "map", "list-of-one", "map-of-one", "map-of-seven", "policy-document-wrapper", "role-wrapper", "arns", "no-statement", "list-of-junk"],
+)
+def test_several_or_wrapped_policies_are_refused_with_what_to_do(capsys, tmp_path, content, message):
+    _assert_bad_input(capsys, ["check-role", "--trust-policy", _policy_file(tmp_path, content)], message)
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000],
+                         ids=["deep-list", "deep-object"])
+def test_json_nested_too_deeply(capsys, tmp_path, content):
+    _assert_bad_input(capsys, ["check-role", "--trust-policy", _policy_file(tmp_path, content)],
+                      "JSON nested too deeply to be a policy")
+
+
+def test_a_url_encoded_list_of_policies_is_recognised(capsys, tmp_path):
+    encoded = quote(json.dumps([{"Statement": [APPSTREAM_TRUST]}] * 3), safe="")
+    _assert_bad_input(capsys, ["check-role", "--trust-policy", _policy_file(tmp_path, encoded)],
+                      "holds a list of 3 policies")
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
             f"resource is the fleet '{DEFAULT_FLEET_NAME}' in the role's account, region us-east-1 (or the "
             "first region of the role's partition). "
             "Exit status: 0 when no check FAILED, 1 when at least one check FAILED, 2 on bad input "
-            "(missing or unreadable file, not JSON, not a policy, invalid ARN) or bad usage."
+            "(missing or unreadable file, not JSON, not a policy, invalid ARN) or bad usage. Not one policy, so "
+            "bad input: a file holding several policies (a map or list of them) or only managed policy ARNs, "
+            "and a CloudFormation template fragment with intrinsics ({\"Ref\": ...}, {\"Fn::Sub\": ...}) "
+            "left in; Terraform/CDK ${...} text is a string and is checked as written."
         ),
     )
     check.add_argument("--trust-policy", required=True, metavar="FILE", help="the role's trust (assume-role) policy")
@@ -134,8 +137,130 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- inputs
 
 
+# CloudFormation resolves intrinsic functions ({"Ref": ...}, {"Fn::Sub": ...}, {"Fn::GetAtt": ...}) only when
+# it deploys the stack. A file that still holds one is a template fragment, not the policy IAM will store.
+# Terraform/CDK `${...}` text is different: it is a string, and is judged as written (it names resources).
+_RENDER_HINT = (
+    "CloudFormation fills it in only when it deploys the stack, so check the rendered policy instead (the "
+    "deployed one: aws iam get-role-policy / get-policy-version), or put the value it stands for in its place"
+)
+_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/")
+
+
+def _is_intrinsic(value: object) -> bool:
+    return isinstance(value, dict) and any(k == "Ref" or k.startswith("Fn::") for k in value if isinstance(k, str))
+
+
+def _intrinsics(value: object, path: str = "") -> list[tuple[str, dict]]:
+    """Every CloudFormation intrinsic in a decoded document, in document order, with its path."""
+    if _is_intrinsic(value):
+        return [(path, value)]  # type: ignore[list-item]
+    found: list[tuple[str, dict]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _intrinsics(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _intrinsics(item, f"{path}[{index}]")
+    return found
+
+
+def _what_belongs_at(path: str) -> str:
+    parts = re.split(r"[.\[]", path)
+    if any(p in ("Principal", "NotPrincipal") for p in parts):
+        return "a principal"
+    if "Condition" in parts:
+        return "a condition value"
+    if any(p in ("Resource", "NotResource") for p in parts):
+        return "an ARN"
+    if any(p in ("Action", "NotAction") for p in parts):
+        return "an action name"
+    return "a literal value"
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    text = json.dumps(value, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 4] + " ...}"
+
+
+def _intrinsic_problem(document: dict) -> str | None:
+    found = _intrinsics(document)
+    if not found:
+        return None
+    path, value = found[0]
+    where = path or "the document"
+    more = f" (the first of {len(found)} intrinsics in the file)" if len(found) > 1 else ""
+    return (f"{where} is a CloudFormation intrinsic ({_shown(value)}), not {_what_belongs_at(path)}{more}: "
+            f"{_RENDER_HINT}")
+
+
+def _is_policy_like(value: object) -> bool:
+    return isinstance(value, dict) and ("Statement" in value or isinstance(value.get("PolicyDocument"), dict))
+
+
+def _policy_arns(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if _MANAGED_POLICY_ARN.match(value) else []
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [arn for item in items for arn in _policy_arns(item)]
+
+
+_ONE_PER_FILE = "write each policy to its own file and give one --policy FILE per policy"
+
+
+def _not_one_policy(value: object) -> str | None:
+    """Why a decoded JSON value is not one policy document, when it is something recognisable instead."""
+    if isinstance(value, list):
+        if len(value) == 1 and _is_policy_like(value[0]):
+            return "holds a list of one policy, not the policy itself: give the policy object alone"
+        if value and all(_is_policy_like(v) for v in value):
+            return f"holds a list of {len(value)} policies, not one policy: {_ONE_PER_FILE}"
+        return None
+    if not isinstance(value, dict) or "Statement" in value:
+        return None
+    for wrapper in ("PolicyDocument", "AssumeRolePolicyDocument"):
+        if isinstance(value.get(wrapper), dict):
+            return (f"is a policy wrapped in {wrapper} (as CloudFormation's or IAM's API output has it), not the "
+                    f"policy itself: give the {wrapper} object alone")
+    if value and all(_is_policy_like(v) for v in value.values()):
+        names = [str(k) for k in value]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        if len(names) == 1:
+            return f"holds one policy keyed by its name ({shown}), not the policy itself: give the policy object alone"
+        return f"holds {len(names)} policies keyed by name ({shown}), not one policy: {_ONE_PER_FILE}"
+    arns = sorted(set(_policy_arns(value)))
+    if arns:
+        shown = ", ".join(arns[:2]) + (f" and {len(arns) - 2} more" if len(arns) > 2 else "")
+        return (f"names managed policies by ARN ({shown}) but holds no policy document (no Statement): give each "
+                "policy's document (aws iam get-policy-version) as its own --policy FILE")
+    return None
+
+
+def _loose_json(text: str) -> object:
+    """The JSON value a file holds, however decode_policy would have unwrapped it; None when there is none."""
+    from urllib.parse import unquote
+
+    for candidate in (text, unquote(text)):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        return value
+    return None
+
+
 def _read_policy(option: str, filename: str) -> dict:
-    """Read and validate one policy file: the decoded document, or InputError/PolicyError naming the file."""
+    """Read and validate one policy file: the decoded document, or InputError naming the file and saying why.
+
+    Refused as bad input (exit 2), each with what to do instead: text that is not one IAM policy, a file
+    holding several policies (a map of inline policies by name, a list), a policy wrapped in PolicyDocument,
+    a list of managed policy ARNs, and a template fragment with CloudFormation intrinsics left in it.
+    """
     from .policy.document import PolicyError, decode_policy, parse_policy
 
     try:
@@ -147,7 +272,16 @@ def _read_policy(option: str, filename: str) -> dict:
     except UnicodeDecodeError as err:
         raise InputError(f"{option} {filename}: not UTF-8 text (byte {err.start})") from None
     try:
-        document = decode_policy(text)
+        try:
+            document = decode_policy(text)
+        except PolicyError as err:
+            raise InputError(f"{option} {filename}: {_not_one_policy(_loose_json(text.strip())) or err}") from None
+        problem = _not_one_policy(document) or _intrinsic_problem(document)
+    except RecursionError:  # JSON nested thousands deep: json.loads (or the walk above) gives up
+        raise InputError(f"{option} {filename}: JSON nested too deeply to be a policy") from None
+    if problem is not None:
+        raise InputError(f"{option} {filename}: {problem}")
+    try:
         parse_policy(document)  # the whole grammar, so "not a policy" is bad input, not a check result
     except PolicyError as err:
         raise InputError(f"{option} {filename}: {err}") from None

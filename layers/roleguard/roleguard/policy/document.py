@@ -38,18 +38,18 @@ def decode_policy(raw: Any) -> dict[str, Any]:
         raise PolicyError("policy document is empty")
     try:
         parsed = json.loads(text)
-    except ValueError:  # JSONDecodeError, and ints past Python's digit limit
+    except (ValueError, RecursionError):  # JSONDecodeError, ints past Python's digit limit, absurd nesting
         if "%" not in text:
             raise PolicyError("policy document is not JSON") from None
         try:
             parsed = json.loads(unquote(text))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise PolicyError("policy document is neither JSON nor URL-encoded JSON") from None
     if isinstance(parsed, str):
         # A JSON string holding the policy text: one more level, and only one.
         try:
             parsed = json.loads(parsed)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise PolicyError("policy document is a JSON string that does not hold JSON") from None
     if not isinstance(parsed, dict):
         raise PolicyError(f"policy document must be a JSON object, got {type(parsed).__name__}")
@@ -198,3 +198,40 @@ def parse_policy(document: Any) -> Policy:
         )
     version = doc.get("Version")
     return Policy(version=version if isinstance(version, str) else None, statements=tuple(statements))
+
+
+def _principals_document(principals: Principals) -> Any:
+    if principals.everyone and not principals.by_type:
+        return "*"
+    return {kind: list(values) for kind, values in principals.by_type}
+
+
+def to_document(policy: Policy) -> dict[str, Any]:
+    """The normal form of a parsed policy as a JSON-ready document: parse_policy(to_document(p)) == p.
+
+    Every multi-valued element becomes a list, Statement is always a list, an empty or non-string Sid and a
+    non-string Version are left out (parse_policy drops them), conditions are grouped back by operator and key.
+    """
+    statements = []
+    for stmt in policy.statements:
+        out: dict[str, Any] = {}
+        if stmt.sid is not None:
+            out["Sid"] = stmt.sid
+        out["Effect"] = stmt.effect
+        for key, value in (("Principal", stmt.principal), ("NotPrincipal", stmt.not_principal)):
+            if value is not None:
+                out[key] = _principals_document(value)
+        for key, values in (("Action", stmt.actions), ("NotAction", stmt.not_actions),
+                            ("Resource", stmt.resources), ("NotResource", stmt.not_resources)):
+            if values is not None:
+                out[key] = list(values)
+        if stmt.conditions:
+            blocks: dict[str, dict[str, list[str]]] = {}
+            for cond in stmt.conditions:
+                blocks.setdefault(cond.operator, {})[cond.key] = list(cond.values)
+            out["Condition"] = blocks
+        statements.append(out)
+    document: dict[str, Any] = {"Statement": statements}
+    if policy.version is not None:
+        document = {"Version": policy.version, **document}
+    return document
