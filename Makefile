@@ -76,6 +76,7 @@ demo: venv
 bench: venv peer-venv
 	$(VPY) scripts/bench.py
 	$(VPY) scripts/bench_peer.py --peer-python $(PEER_PY)
+	$(VPY) scripts/bench_scale.py
 
 .PHONY: peer-venv peer-lock
 

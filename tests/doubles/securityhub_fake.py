@@ -158,6 +158,20 @@ class _HubState:
 
     findings: dict[tuple[str, str], dict] = field(default_factory=dict)  # (ProductArn, Id) → finding
     customer_set: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # Resources[].Id -> finding keys: lets a ResourceId EQUALS filter skip a full scan (the filter still decides).
+    by_resource: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+    def store(self, key: tuple[str, str], finding: dict) -> None:
+        self.findings[key] = finding
+        for resource in finding.get("Resources", []):
+            self.by_resource.setdefault(resource.get("Id", ""), set()).add(key)
+
+    def candidates(self, filters: dict) -> list[dict]:
+        conditions = filters.get("ResourceId") or []
+        if conditions and all(c.get("Comparison") == "EQUALS" for c in conditions):
+            keys = set().union(*(self.by_resource.get(c["Value"], set()) for c in conditions))
+            return [self.findings[k] for k in self.findings.keys() if k in keys]  # import order kept
+        return list(self.findings.values())
 
 
 class SecurityHubFake(ServiceFake):
@@ -234,7 +248,7 @@ class SecurityHubFake(ServiceFake):
         self._check_caller_owns(call, findings)
         failed, succeeded = [], 0
         for finding in findings:
-            problem = self._injected_failure(finding) or self._asff_problem(finding)
+            problem = self._injected_failure(finding) or (self._asff_problem(finding) if self.validating else None)
             if problem:
                 code, message = problem
                 failed.append({"Id": finding.get("Id") or "unknown", "ErrorCode": code, "ErrorMessage": message})
@@ -295,7 +309,7 @@ class SecurityHubFake(ServiceFake):
             for owned in CUSTOMER_OWNED_FIELDS:
                 incoming.pop(owned, None)
             incoming["Workflow"] = {"Status": "NEW"}
-            state.findings[key] = incoming
+            state.store(key, incoming)
             return
         if _timestamp(incoming["UpdatedAt"]) <= _timestamp(stored["UpdatedAt"]):
             self.ignored_updates.append((incoming["Id"], incoming["UpdatedAt"]))
@@ -304,7 +318,7 @@ class SecurityHubFake(ServiceFake):
             _copy_field(stored, incoming, kept)
         if _workflow_reopens(stored, incoming):
             incoming["Workflow"] = {"Status": "NEW"}
-        state.findings[key] = incoming
+        state.store(key, incoming)
 
     # ------------------------------------------------------------------
     # BatchUpdateFindings
@@ -356,7 +370,7 @@ class SecurityHubFake(ServiceFake):
     def _get_findings(self, call: Call) -> dict:
         state: _HubState = call.state
         matches = _compile_filters(call.params.get("Filters", {}))
-        found = [finding for finding in state.findings.values() if matches(finding)]
+        found = [finding for finding in state.candidates(call.params.get("Filters", {})) if matches(finding)]
         found = _sorted(found, call.params.get("SortCriteria", []))
         page, following = self.paginate(call, found, max_results=call.params.get("MaxResults"))
         return {"Findings": page, **following}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class EmbeddedAws:
         self._clients: dict[tuple[str, str], Any] = {}
         self.api_calls: Counter[str] = Counter()  # "iam:GetRole" -> count, every client, every call
         self.sleeps: list[float] = []  # every wait the product asked for; none is really slept
+        self._latency = 0.0
         self._mock = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -85,6 +87,7 @@ class EmbeddedAws:
         if key not in self._clients:
             made = boto3.client(service, region_name=region, config=TEST_RETRY)
             made.meta.events.register("before-parameter-build", self._count_call)
+            made.meta.events.register("before-parameter-build", self._simulated_latency)
             if service == "dynamodb":
                 _create_index_table(made)
             gov = partition_for_region(region) == "aws-us-gov"
@@ -94,6 +97,14 @@ class EmbeddedAws:
                 (self.gov_securityhub if gov else self.securityhub).attach(made)
             self._clients[key] = made
         return self._clients[key]
+
+    def set_latency(self, seconds: float) -> None:
+        """From now on every API call, moto's and the fakes', takes at least `seconds` (a benchmark's network)."""
+        self._latency = seconds
+
+    def _simulated_latency(self, **_: Any) -> None:
+        if self._latency:
+            time.sleep(self._latency)
 
     def _count_call(self, model: Any, **_: Any) -> None:
         self.api_calls[f"{model.service_model.endpoint_prefix}:{model.name}"] += 1

@@ -59,6 +59,7 @@ EXPECTED_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
     "securityhub:BatchImportFindings",
     "securityhub:BatchUpdateFindings",
     "securityhub:GetFindings",

@@ -67,6 +67,9 @@ def plan(services: Any, region: str, account: str) -> dict[str, Any]:
     resources = services.appstream(region).list_all(region, account, partition)  # ReadFailed: nothing queued
     members = members_by_role(resources)
     listed = {r.ref.arn for r in resources}
+    index = services.role_index(region)
+    if index is not None:
+        index.rebuild(members, {r.ref.arn: role_key(r.role_arn) if r.role_arn else None for r in resources})
     findings = services.hub(region).active_findings(product_arn(partition, region, account), GENERATOR_PREFIX)
     vanished = sorted({f["Resources"][0]["Id"] for f in findings} - listed)
 
@@ -90,15 +93,14 @@ def plan(services: Any, region: str, account: str) -> dict[str, Any]:
 
 def run_chunk(services: Any, message: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Evaluate one chunk; publish all its findings in batches. Transient read errors fail the message (SQS retries)."""
-    from .pipeline import IncompleteEvaluation, record_role
+    from .pipeline import IncompleteEvaluation
 
     region = message["region"]
     members = {k: tuple(v) for k, v in message["members"].items()}
     shared = SharedReads(services.appstream(region), services.iam(region), members=members)
     outcomes, transient = [], []
     for data in message["resources"]:
-        resource = _deserialise(data)
-        record_role(services, resource.ref, resource.role_arn)
+        resource = _deserialise(data)  # the planner has already written it to the role index
         if not resource.role_arn:
             outcomes.append(ResourceOutcome(resource.ref, (), retired_reason="has no role"))
             continue

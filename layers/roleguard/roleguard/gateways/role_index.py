@@ -32,6 +32,30 @@ class RoleIndex:
                               UpdateExpression="ADD resources :r", ExpressionAttributeValues={":r": {"SS": [resource_arn]}})
         self._ddb.put_item(TableName=self._table, Item={"pk": {"S": f"RES#{resource_arn}"}, "role": {"S": role_key}})
 
+    def rebuild(self, members: dict[str, tuple[str, ...]], resources: dict[str, str | None]) -> None:
+        """Write the index from a complete listing in bulk: one item per role, 25 resource items per call.
+
+        `members`: role key -> every resource using it; `resources`: ARN -> role key (None: no role).
+        A role no longer used keeps its old item until its resources are re-evaluated; that only
+        ever makes a drift event re-evaluate a resource too many, never one too few.
+        """
+        for key, arns in sorted(members.items()):
+            self._ddb.put_item(TableName=self._table, Item={"pk": {"S": f"ROLE#{key}"}, "resources": {"SS": list(arns)}})
+        requests = []
+        for arn, key in sorted(resources.items()):
+            if key is None:
+                requests.append({"DeleteRequest": {"Key": {"pk": {"S": f"RES#{arn}"}}}})
+            else:
+                requests.append({"PutRequest": {"Item": {"pk": {"S": f"RES#{arn}"}, "role": {"S": key}}}})
+        for start in range(0, len(requests), 25):  # BatchWriteItem takes at most 25 requests
+            pending = {self._table: requests[start : start + 25]}
+            for _ in range(5):
+                pending = self._ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            if pending:
+                raise RuntimeError(f"DynamoDB left {len(pending[self._table])} role index writes unprocessed")
+
     def resources_of(self, role_key: str) -> list[str]:
         item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": f"ROLE#{role_key}"}},
                                   ConsistentRead=True).get("Item")
