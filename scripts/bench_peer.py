@@ -66,8 +66,9 @@ COMBINATION_SERVICE = {
     "datapipeline:createpipeline": "datapipeline.amazonaws.com",
 }
 
-# The classes docs/peer-comparison.md finds the peer right on (our check needs a fix); the others it finds us right on.
-PEER_RIGHT = ("W2", "W4", "W6", "W7", "W8", "P1", "P2")
+# Classes where docs/peer-comparison.md found the peer right; all were fixed in our check since, so a policy
+# still listed under one of them is a case the fix deliberately keeps (e.g. a wildcard or admin PolicyARN bound).
+PEER_RIGHT = ("W2", "W6", "W7", "W8", "P1", "P2")
 
 # Disagreement classes, in the order they are printed. docs/peer-comparison.md discusses each by its id.
 CLASSES = {
@@ -76,8 +77,8 @@ CLASSES = {
     "W2": "a PassRole combination the peer lists only with more actions (lambda:CreateFunction without a trigger)",
     "W3": "conditional grant, condition only narrows the context (iam:PassedToService, aws:CalledVia, tags, ...): "
           "peer skips every statement with a Condition",
-    "W4": "conditional grant, condition bounds the escalation (iam:PolicyARN / iam:PermissionsBoundary): "
-          "peer skips every statement with a Condition",
+    "W4": "conditional grant whose iam:PolicyARN / iam:PermissionsBoundary bound still allows escalation "
+          "(wildcard or admin policy, IfExists, or an unbounded sibling grant): peer skips every conditional statement",
     "W5": "escalation action on a resource pattern (role/prefix-*, function:prefix*, ...): "
           "peer counts only Resource \"*\"",
     "W6": "PassRole combination whose iam:PassRole names specific roles: peer counts only Resource \"*\"",
@@ -85,7 +86,8 @@ CLASSES = {
     "W8": "full admin ('*') in a conditional grant whose condition limits the actions themselves "
           "(aws:IsMcpServiceAction): peer skips every statement with a Condition",
     "W9": "action also named by a Deny with a narrower Resource or a Condition: the peer removes it outright",
-    "W0": "other",
+    "W0": "escalation paths the peer does not know (ssm:SendCommand / StartSession, cloudformation:UpdateStack, "
+          "sagemaker presigned notebook URL, lambda:UpdateFunctionConfiguration, EC2 paths in conditional grants)",
     "P1": "peer method from pathfinding.cloud that our list does not have",
     "P2": "peer method from Rhino's original list",
 }

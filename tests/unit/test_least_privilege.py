@@ -211,23 +211,216 @@ def test_not_action_that_leaves_a_few_services_is_high_not_critical():
     assert "full-admin" not in {p["kind"] for p in result.evidence["problems"]}
 
 
-@pytest.mark.parametrize("create", [["ec2:RunInstances"], ["lambda:CreateFunction"], ["cloudformation:CreateStack"],
-                                    ["glue:CreateDevEndpoint"],
-                                    ["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"]])
+PASS_ALL = allow("iam:PassRole", "arn:aws:iam::*:role/*")
+COMBINATIONS = [["ec2:RunInstances"], ["lambda:CreateFunction", "lambda:InvokeFunction"],
+                ["lambda:CreateFunction", "lambda:AddPermission"],
+                ["lambda:CreateFunction", "lambda:CreateEventSourceMapping"], ["cloudformation:CreateStack"],
+                ["glue:CreateDevEndpoint"], ["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"]]
+
+
+@pytest.mark.parametrize("create", COMBINATIONS)
 def test_passrole_combinations_across_policies(create):
-    scoped_pass = policy(allow("iam:PassRole", "arn:aws:iam::111122223333:role/AppRole"))
     creator = policy(allow(create, "arn:aws:ec2:us-east-1:111122223333:instance/*"))
-    result = run(scoped_pass, creator)
+    result = run(policy(PASS_ALL), creator)
     assert result.severity is Severity.HIGH
     assert f"PassRole + {' + '.join(create)}" in result.detail and "inline policy p0" in result.detail \
         and "inline policy p1" in result.detail
+    assert ("passrole-combination", "HIGH") in kinds(result)
+
+
+@pytest.mark.parametrize("create", COMBINATIONS)
+def test_passrole_to_named_roles_is_a_note_naming_them_not_a_combination(create):
+    # W6: the PassRole half must reach every role, as the single-action rule requires.
+    creator = policy(allow(create, "arn:aws:ec2:us-east-1:111122223333:instance/*"))
+    result = run(policy(allow("iam:PassRole", "arn:aws:iam::111122223333:role/AppRole")), creator)
+    assert result.status is Status.PASSED, result.detail
+    assert ("passrole-named-roles", None) in kinds(result)
+    assert "only arn:aws:iam::111122223333:role/AppRole" in result.detail
+
+
+def test_passrole_to_every_role_but_a_boundary_naming_them_is_a_note():
+    b = PolicyDocument("boundary", "B", policy(allow("iam:PassRole", "arn:aws:iam::111122223333:role/App"),
+                                               allow("ec2:RunInstances")))
+    result = run(policy(allow(["iam:PassRole", "ec2:RunInstances"])), boundary=b)
+    assert "passrole-combination" not in {k for k, _ in kinds(result)}
+    assert "only the roles boundary policy B allows" in result.detail
 
 
 def test_scoped_passrole_alone_and_half_a_pipeline_are_not_escalation():
     assert run(policy(allow("iam:PassRole", "arn:aws:iam::111122223333:role/AppRole"))).status is Status.PASSED
-    result = run(policy(allow("iam:PassRole", "arn:aws:iam::111122223333:role/AppRole"),
-                        allow("datapipeline:CreatePipeline", "arn:aws:datapipeline:us-east-1:111122223333:pipeline/x")))
+    result = run(policy(PASS_ALL, allow("datapipeline:CreatePipeline",
+                                        "arn:aws:datapipeline:us-east-1:111122223333:pipeline/x")))
     assert "passrole-combination" not in {k for k, _ in kinds(result)}
+
+
+def test_passrole_and_create_function_alone_is_not_a_path():
+    # W2: a new function must also be run (InvokeFunction, AddPermission or CreateEventSourceMapping).
+    result = run(policy(PASS_ALL, allow(["lambda:CreateFunction", "lambda:GetFunction"])))
+    assert "passrole-combination" not in {k for k, _ in kinds(result)}
+    assert result.severity is Severity.HIGH and "iam:PassRole on arn:aws:iam::*:role/*" in result.detail  # W1 stays
+
+
+def test_several_triggers_make_one_combination_finding():
+    result = run(policy(PASS_ALL, allow(["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:AddPermission"])))
+    found = [p for p in result.evidence["problems"] if p["kind"] == "passrole-combination"]
+    assert len(found) == 1
+    assert found[0]["actions"] == ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction",
+                                   "lambda:AddPermission"]
+
+
+def passed_to(operator, services):
+    return allow("iam:PassRole", Condition={operator: {"iam:PassedToService": services}})
+
+
+@pytest.mark.parametrize("grant,combines", [
+    (passed_to("StringEquals", ["dax.amazonaws.com", "application-autoscaling.amazonaws.com"]), False),
+    (passed_to("StringLike", "ec2.amazonaws.com*"), False),  # lambda is not ec2
+    (passed_to("StringNotEquals", ["lambda.amazonaws.com", "lambda.amazonaws.com.cn"]), False),
+    (passed_to("StringNotEquals", "lambda.amazonaws.com"), True),  # China's principal is not excluded
+    (passed_to("StringEquals", "lambda.amazonaws.com"), True),
+    (passed_to("StringEqualsIfExists", "lambda.amazonaws.com.cn"), True),
+    (passed_to("StringLike", "*.amazonaws.com"), True),
+    (passed_to("StringNotEquals", "ec2.amazonaws.com"), True),
+    (allow("iam:PassRole", Condition={"StringEquals": {"aws:ResourceTag/team": "a"}}), True),  # other keys: maybe
+])
+def test_iam_passed_to_service_must_allow_the_combinations_service(grant, combines):
+    # W7: IAM refuses to pass the role to a service the condition does not allow.
+    result = run(policy(grant, allow(["lambda:CreateFunction", "lambda:InvokeFunction"])))
+    assert (("passrole-combination", "HIGH") in kinds(result)) is combines
+    assert ("privilege-escalation", "HIGH") in kinds(result)  # PassRole on "*" itself (W1) is still reported
+
+
+def attach(condition, action="iam:AttachRolePolicy", resource="arn:aws:iam::111122223333:role/app-*"):
+    return allow(action, resource, Condition=condition)
+
+
+DENY_ALL = "arn:aws:iam::aws:policy/AWSDenyAll"
+
+
+@pytest.mark.parametrize("statement", [
+    attach({"ArnEquals": {"iam:PolicyARN": DENY_ALL}}),
+    attach({"ArnLike": {"iam:PolicyArn": [DENY_ALL, "arn:aws:iam::*:policy/team/ReadOnly"]}}),
+    attach({"ArnEqualsIfExists": {"iam:PolicyARN": DENY_ALL}}),  # always in an Attach*Policy request
+    attach({"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/Boundary"}},
+           ["iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"]),
+    # A key the action's requests never carry fails a condition without IfExists: bounded (in fact never allowed).
+    attach({"ArnEquals": {"iam:PolicyARN": DENY_ALL}}, "iam:PutRolePolicy"),
+])
+def test_policy_arn_and_permissions_boundary_conditions_bound_the_escalation(statement):
+    # W4: MEDIUM "bounded", naming the bound, not HIGH.
+    result = run(policy(statement))
+    assert result.status is Status.FAILED and result.severity is Severity.MEDIUM, result.detail
+    assert ("bounded-escalation", "MEDIUM") in kinds(result)
+    assert "privilege-escalation" not in {k for k, _ in kinds(result)}
+    assert "bounded privilege escalation" in result.detail and "only with iam:P" in result.detail
+
+
+@pytest.mark.parametrize("statement,others", [
+    (attach({"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}), ()),
+    (attach({"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::111122223333:policy/administratoraccess"}}), ()),
+    (attach({"ArnEquals": {"iam:PolicyARN": [DENY_ALL, "arn:aws:iam::aws:policy/IAMFullAccess"]}}), ()),
+    (attach({"ArnLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AWS*"}}), ()),
+    (attach({"StringLike": {"iam:PolicyARN": "*"}}), ()),
+    (attach({"ArnNotEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}), ()),
+    (attach({"ArnEqualsIfExists": {"iam:PolicyARN": DENY_ALL}}, "iam:PutRolePolicy"), ()),  # absent: holds
+    (attach({"StringEqualsIfExists": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}), ()),
+    (attach({"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}),
+     (allow("iam:DeleteRolePermissionsBoundary", "arn:aws:iam::111122223333:role/app-x"),)),
+    (attach({"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}),
+     (allow("iam:PutRolePermissionsBoundary", "arn:aws:iam::111122223333:role/app-x"),)),
+    (attach({"StringEquals": {"aws:ResourceTag/team": "a"}}), ()),  # only narrows the context
+])
+def test_a_bound_that_allows_admin_a_wildcard_or_can_be_lifted_stays_high(statement, others):
+    result = run(policy(statement, *others))
+    assert result.severity is Severity.HIGH, result.detail
+    assert ("privilege-escalation", "HIGH") in kinds(result)
+
+
+def test_a_boundary_setter_limited_to_a_named_boundary_keeps_the_bound():
+    b = {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::111122223333:policy/B"}}
+    result = run(policy(attach(b), attach(b, "iam:PutRolePermissionsBoundary")))
+    assert result.severity is Severity.MEDIUM and ("bounded-escalation", "MEDIUM") in kinds(result)
+
+
+MCP_ONLY = {"Bool": {"aws:IsMcpServiceAction": "true"}}
+
+
+def test_mcp_service_action_condition_limits_star_to_the_mcp_actions():
+    # W8: not full admin; what remains is the MCP servers' own actions.
+    result = run(policy(allow("*", Condition=MCP_ONLY)))
+    assert result.severity is Severity.MEDIUM, result.detail
+    assert not {k for k, _ in kinds(result)} & {"full-admin", "privilege-escalation", "not-action"}
+    note = next(p for p in result.evidence["problems"] if p["kind"] == "condition-limits-actions")
+    assert "aws:IsMcpServiceAction" in note["where"] or "aws:IsMcpServiceAction" in result.detail
+    assert "aws-mcp:CallReadWriteTool" in result.detail
+
+
+@pytest.mark.parametrize("condition", [
+    {"BoolIfExists": {"aws:IsMcpServiceAction": "true"}},  # absent key: the condition holds for any action
+    {"Bool": {"aws:IsMcpServiceAction": "false"}},
+    {"Bool": {"aws:IsMcpServiceAction": ["true", "false"]}},
+    {"Bool": {"aws:ViaAWSService": "true"}},
+])
+def test_other_conditions_do_not_limit_the_actions(condition):
+    assert run(policy(allow("*", Condition=condition))).severity is Severity.CRITICAL
+
+
+def test_mcp_condition_removes_escalation_actions_from_a_grant():
+    result = run(policy(allow(["iam:PassRole", "iam:PutRolePolicy", "aws-mcp:InvokeMcp"], Condition=MCP_ONLY)))
+    assert result.status is Status.PASSED, result.detail
+
+
+@pytest.mark.parametrize("actions,resource", [
+    (["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"], "*"),
+    (["cloudformation:UpdateStack"], "arn:aws:cloudformation:*:*:stack/*"),
+    (["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"], "arn:aws:ec2:*:*:instance/*"),
+    (["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"], "*"),
+    (["ec2-instance-connect:SendSSHPublicKey"], "arn:aws:ec2:*:*:instance/*"),
+    (["ssm:StartSession"], "*"),
+    (["ssm:SendCommand"], "*"),
+    (["sagemaker:CreatePresignedNotebookInstanceUrl"], "*"),
+])
+def test_paths_that_borrow_an_existing_role_are_high_on_all_resources(actions, resource):
+    # P1 (pathfinding.cloud) and the related Rhino paths: no iam:PassRole needed.
+    result = run(policy(allow(actions, resource)))
+    assert result.severity is Severity.HIGH, result.detail
+    assert ("privilege-escalation", "HIGH") in kinds(result)
+    assert f"privilege escalation by {' + '.join(actions)} on all resources" in result.detail
+
+
+@pytest.mark.parametrize("actions,resource", [
+    (["cloudformation:UpdateStack"], "arn:aws:cloudformation:us-east-1:111122223333:stack/app/*"),
+    (["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"],
+     "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"),
+    (["ssm:StartSession"], "arn:aws:ec2:*:*:launch-template/*"),  # every resource, but of another type
+])
+def test_paths_on_named_resources_are_a_note(actions, resource):
+    result = run(policy(allow(actions, resource)))
+    assert "privilege-escalation" not in {k for k, _ in kinds(result)}
+    assert ("escalation-path-scoped", None) in kinds(result) and "for the named resources only" in result.detail
+
+
+def test_modify_user_data_needs_stop_and_start_on_every_instance_too():
+    result = run(policy(allow("ec2:ModifyInstanceAttribute"),
+                        allow(["ec2:StopInstances", "ec2:StartInstances"], "arn:aws:ec2:us-east-1:111122223333:instance/*")))
+    assert "privilege-escalation" not in {k for k, _ in kinds(result)}
+
+
+def test_send_command_needs_a_document_that_takes_commands():
+    instances = allow("ssm:SendCommand", "arn:aws:ec2:*:*:instance/*", Sid="Instances")
+    vss = allow("ssm:SendCommand", "arn:aws:ssm:*:*:document/AWSEC2-CreateVssSnapshot", Sid="Vss")
+    result = run(policy(instances, vss))
+    assert "privilege-escalation" not in {k for k, _ in kinds(result)}
+    assert "only with the named documents arn:aws:ssm:*:*:document/AWSEC2-CreateVssSnapshot" in result.detail
+    shell = allow("ssm:SendCommand", "arn:aws:ssm:*::document/AWS-RunShellScript", Sid="Shell")
+    result = run(policy(instances, shell))
+    assert ("privilege-escalation", "HIGH") in kinds(result)
+    assert "with a command document (inline policy p0 statement 'Shell')" in result.detail
+
+
+def test_update_function_configuration_is_escalation_alone():
+    result = run(policy(allow("lambda:UpdateFunctionConfiguration", "arn:aws:lambda:us-east-1:111122223333:function:app")))
+    assert result.severity is Severity.HIGH and "lambda:UpdateFunctionConfiguration" in result.detail
 
 
 @pytest.mark.parametrize("statement,kind", [
@@ -385,6 +578,42 @@ def test_aws_managed_policy_anchors():
     s3_full = managed_result("AmazonS3FullAccess")
     assert ("service-wildcard", "MEDIUM") in kinds(s3_full) and "s3:*" in s3_full.detail
     assert managed_result("PowerUserAccess").severity is Severity.CRITICAL  # NotAction iam:*, organizations:*, account:*
+
+
+@pytest.mark.parametrize("name,severity,kind", [
+    ("AWSMcpServiceActionsFullAccess", Severity.MEDIUM, "service-wildcard"),  # W8: not full admin
+    ("AWSIQPermissionServiceRolePolicy", Severity.MEDIUM, "bounded-escalation"),  # W4: attaches AWSDenyAll only
+    ("AccountManagementFromVercel", Severity.MEDIUM, "bounded-escalation"),  # W4: within Vercel's boundary
+    ("CloudFormationStackSetsOrgMemberServiceRolePolicy", Severity.HIGH, "privilege-escalation"),  # attaches admin
+    ("AWSDataPipeline_FullAccess", Severity.MEDIUM, "passrole-named-roles"),  # W6: two named roles
+    ("AmazonEC2FullAccess", Severity.HIGH, "privilege-escalation"),  # P1: user data, launch template
+    ("EC2InstanceConnect", Severity.HIGH, "privilege-escalation"),  # P1: SendSSHPublicKey
+    ("AWSCloudFormationFullAccess", Severity.HIGH, "privilege-escalation"),  # P1: change sets
+    ("SecretsManagerReadWrite", Severity.HIGH, "privilege-escalation"),  # P1: change sets
+])
+def test_aws_managed_policies_the_peer_comparison_settled(name, severity, kind):
+    result = managed_result(name)
+    assert result.severity is severity, result.detail
+    assert kind in {k for k, _ in kinds(result)}
+
+
+def test_dynamodb_full_access_passes_roles_only_to_dax_and_autoscaling():
+    # W7: its PassRole cannot serve lambda:CreateFunction or Data Pipeline.
+    assert "passrole-combination" not in {k for k, _ in kinds(managed_result("AmazonDynamoDBFullAccess"))}
+
+
+def test_admin_policy_names_cover_every_admin_managed_policy():
+    from roleguard.policy.effective import effective_permissions
+
+    found = set()
+    for name, meta in managed_policies().items():
+        doc = PolicyDocument("managed", name, meta["Document"], f"arn:aws:iam::aws:policy/{name}")
+        eff = effective_permissions(role(TRUST, managed_policies=(doc,)))
+        if any(p.kind == "full-admin" for p in least_privilege.analyse(eff)) or any(
+                not g.statement.conditions and g.on_all_resources(a)
+                for g in eff.grants for a in least_privilege.ESCALATION_ALONE if a.startswith("iam:") and a in g.actions):
+            found.add(name.lower())
+    assert found and found <= least_privilege.ADMIN_POLICY_NAMES
 
 
 def test_every_aws_managed_policy_is_analysed_without_raising():
