@@ -33,6 +33,7 @@ SWEEP_JOB = {"job": "sweep"}  # the scheduled input template.yaml sends
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _, _, _, region, account, _ = context.invoked_function_arn.split(":", 5)
     services = root.services()
+    services.start_invocation(context)  # ticket requests never wait past the invocation's remaining time
     if event == SWEEP_JOB:
         summary = sweep.plan(services, region, account)
         metrics.add_metric(name="SweepChunksQueued", unit=MetricUnit.Count, value=summary["chunks"])
@@ -69,6 +70,10 @@ def _one_event(event: Any, services: Any, region: str) -> dict[str, Any]:
     failing = [f for f in summary.findings if f.failing]
     if failing:
         metrics.add_metric(name="FailingFindings", unit=MetricUnit.Count, value=len(failing))
+    # The ticket system refused new tickets (OpsItemLimitExceededException, B23): counted, not raised.
+    refused = sum(1 for r in summary.reports for d in r.details if d.startswith("quota exceeded"))
+    if refused:
+        metrics.add_metric(name="TicketQuotaExceeded", unit=MetricUnit.Count, value=refused)
     logger.info(
         summary.outcome,
         extra={"reason": summary.reason, "resource": summary.resource,

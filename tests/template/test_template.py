@@ -67,6 +67,9 @@ EXPECTED_ACTIONS = {
 }
 # Only when the Tracing parameter is Active.
 TRACING_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# ---- tickets: only when Sinks includes tickets (the ledger's dynamodb actions are above), the secret only
+# when a name is given, OpsCenter only for that system. No ssm:GetOpsItem: the OpsCenter client never calls it.
+TICKET_ACTIONS = {"secretsmanager:GetSecretValue", "ssm:CreateOpsItem", "ssm:DescribeOpsItems", "ssm:UpdateOpsItem"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -315,6 +318,19 @@ def test_function_environment(resources):
         "ROLEGUARD_ROLE_VISIBILITY_WAIT_SECONDS": {"Ref": "RoleVisibilityWaitSeconds"},
         "ROLEGUARD_INDEX_TABLE": {"Ref": "RoleIndexTable"},
         "ROLEGUARD_SWEEP_QUEUE_URL": {"Ref": "SweepQueue"},
+        # ---- tickets
+        "ROLEGUARD_TICKET_SYSTEM": {"Ref": "TicketSystem"},
+        "ROLEGUARD_TICKET_MIN_SEVERITY": {"Ref": "TicketMinimumSeverity"},
+        "ROLEGUARD_TICKET_ON_REGRESSION": {"Ref": "TicketOnRegression"},
+        "ROLEGUARD_TICKET_SECRET_NAME": {"Ref": "TicketSecretName"},
+        "ROLEGUARD_TICKET_URL": {"Ref": "TicketUrl"},
+        "ROLEGUARD_JIRA_PROJECT": {"Ref": "JiraProjectKey"},
+        "ROLEGUARD_JIRA_ISSUE_TYPE": {"Ref": "JiraIssueType"},
+        "ROLEGUARD_JIRA_LABELS": {"Ref": "JiraLabels"},
+        "ROLEGUARD_JIRA_PRIORITIES": {"Ref": "JiraPriorities"},
+        "ROLEGUARD_SERVICENOW_TABLE": {"Ref": "ServiceNowTable"},
+        "ROLEGUARD_SERVICENOW_CLOSE_CODE": {"Ref": "ServiceNowCloseCode"},
+        "ROLEGUARD_LEDGER_TABLE": {"Ref": "TicketLedgerTable"},
     }
 
 
@@ -323,7 +339,7 @@ def test_parameters_all_have_defaults(template):
     assert all("Default" in p for p in params.values()), params
     assert params["LogLevel"]["Default"] == "INFO"
     assert params["Sinks"]["Default"] == "securityhub"
-    assert params["Sinks"]["AllowedValues"] == ["securityhub"]
+    assert params["Sinks"]["AllowedValues"] == ["securityhub", "tickets", "securityhub,tickets"]
     assert params["RoleVisibilityWaitSeconds"]["Default"] == 10
     assert params["LogRetentionInDays"]["Default"] == 90
     assert params["Tracing"]["Default"] == "Disabled"
@@ -387,7 +403,7 @@ def test_sweep_schedule_and_fan_out_have_retries_and_dead_letter_queues(transfor
 
 def test_function_role_grants_exactly_what_the_function_calls(role_statements):
     actions = {a for s in role_statements for a in _as_list(s["Action"])}
-    assert actions == EXPECTED_ACTIONS | TRACING_ACTIONS
+    assert actions == EXPECTED_ACTIONS | TRACING_ACTIONS | TICKET_ACTIONS
 
 
 def test_every_statement_is_explicit(role_statements):
@@ -524,3 +540,94 @@ def test_role_index_survives_redeploys_and_is_protected(template):
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST" and props["SSESpecification"]["SSEEnabled"]
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def test_ticket_parameters_and_their_defaults(template):
+    from roleguard.config import Settings
+
+    params = template["Parameters"]
+    assert params["TicketMinimumSeverity"]["Default"] == "HIGH"
+    assert params["TicketOnRegression"]["Default"] == "reopen"
+    assert params["TicketOnRegression"]["AllowedValues"] == ["reopen", "new"]
+    assert params["TicketSystem"]["AllowedValues"] == ["jira-cloud", "jira-dc", "servicenow", "opscenter"]
+    assert params["TicketSecretName"]["Default"] == ""
+    # the template's defaults are the code's defaults
+    defaults = Settings()
+    assert (defaults.ticket_min_severity, defaults.ticket_on_regression, defaults.servicenow_table,
+            defaults.jira_issue_type, defaults.servicenow_close_code) == (
+        params["TicketMinimumSeverity"]["Default"], params["TicketOnRegression"]["Default"],
+        params["ServiceNowTable"]["Default"], params["JiraIssueType"]["Default"],
+        params["ServiceNowCloseCode"]["Default"])
+    assert ",".join("=".join(p) for p in defaults.jira_priorities) == params["JiraPriorities"]["Default"]
+
+
+def test_ticket_ledger_survives_redeploys_and_is_protected(template):
+    from roleguard.tickets.ledger import TABLE_DEFINITION
+
+    table = template["Resources"]["TicketLedgerTable"]
+    assert "Condition" not in table  # kept while tickets are switched off, so switching back on finds it
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and props["SSESpecification"]["SSEEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["KeySchema"] == TABLE_DEFINITION["KeySchema"]  # what the ledger code writes
+    assert props["AttributeDefinitions"] == TABLE_DEFINITION["AttributeDefinitions"]
+
+
+def _ticket_statement(template, sid):
+    role = template["Resources"]["EvaluateFunctionRole"]
+    for policy in role["Properties"]["Policies"]:
+        for stmt in _as_list(policy["PolicyDocument"]["Statement"]):
+            if isinstance(stmt, dict) and "Fn::If" in stmt and stmt["Fn::If"][1].get("Sid") == sid:
+                condition, then, otherwise = stmt["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}
+                return condition, then
+    raise AssertionError(f"no conditional statement {sid}")
+
+
+def test_ticket_permissions_are_conditional_and_least_privilege(template):
+    conditions = template["Conditions"]
+    assert conditions["TicketsEnabled"] == {"Fn::Or": [{"Fn::Equals": [{"Ref": "Sinks"}, "tickets"]},
+                                                       {"Fn::Equals": [{"Ref": "Sinks"}, "securityhub,tickets"]}]}
+    condition, ledger = _ticket_statement(template, "TicketLedger")
+    assert condition == "TicketsEnabled"
+    assert set(ledger["Action"]) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                     "dynamodb:DeleteItem"}
+    assert ledger["Resource"] == {"Fn::GetAtt": ["TicketLedgerTable", "Arn"]}
+
+    condition, secret = _ticket_statement(template, "ReadTicketSecret")
+    assert condition == "ReadsTicketSecret"
+    assert {"Condition": "TicketsEnabled"} in conditions["ReadsTicketSecret"]["Fn::And"]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "TicketSecretName"}, ""]}]} in conditions["ReadsTicketSecret"]["Fn::And"]
+    assert secret["Action"] == "secretsmanager:GetSecretValue"
+    assert _sub(secret["Resource"]) == (
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${TicketSecretName}-??????")
+
+    for sid, actions in (("CreateAndFindOpsItems", {"ssm:CreateOpsItem", "ssm:DescribeOpsItems"}),
+                         ("UpdateOpsItems", {"ssm:UpdateOpsItem"})):
+        condition, stmt = _ticket_statement(template, sid)
+        assert condition == "TicketsOnOpsCenter" and set(_as_list(stmt["Action"])) == actions
+    _, update = _ticket_statement(template, "UpdateOpsItems")
+    assert _sub(update["Resource"]) == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*"
+
+
+def test_only_the_secrets_name_is_in_the_environment(template):
+    env = template["Resources"]["EvaluateFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["ROLEGUARD_TICKET_SECRET_NAME"] == {"Ref": "TicketSecretName"}
+    assert not [k for k in env if any(w in k for w in ("TOKEN", "PASSWORD", "CREDENTIAL"))]
+    assert "https" in template["Parameters"]["TicketUrl"]["AllowedPattern"]
+
+
+@pytest.mark.parametrize("sinks", ["securityhub", "tickets", "securityhub,tickets"])
+def test_every_sinks_value_translates(template, sinks):
+    sam = copy.deepcopy(template)
+    sam["Resources"]["EvaluateFunction"]["Properties"]["CodeUri"] = "s3://bucket/evaluate.zip"
+    sam["Resources"]["RoleGuardLayer"]["Properties"]["ContentUri"] = "s3://bucket/layer.zip"
+    translator = Translator(managed_policy_map=None, sam_parser=Parser(),
+                            boto_session=boto3.session.Session(region_name="us-east-1"))
+    out = translator.translate(sam, parameter_values={"Sinks": sinks, "TicketSystem": "opscenter"},
+                               get_managed_policy_map=lambda: {})
+    assert "TicketLedgerTable" in out["Resources"]
