@@ -168,17 +168,6 @@ def run_peer(policies: dict[str, dict], peer_python: str) -> dict:
 # ------------------------------------------------------------------ classifying disagreements
 
 
-def _roles_all(resources) -> bool:
-    """Does a Resource element name every role of an account ('*', 'arn:aws:iam::*:role/*')?"""
-    if resources is None:
-        return True
-    for r in resources:
-        parts = r.split(":", 5)
-        if r == "*" or (len(parts) == 6 and parts[2] in ("iam", "*") and parts[5] in ("*", "role/*", "role*")):
-            return True
-    return False
-
-
 def _passes_to(grant, service: str) -> bool:
     """Can this PassRole grant pass a role to `service`, as far as its iam:PassedToService condition says?"""
     from fnmatch import fnmatchcase
@@ -220,6 +209,8 @@ def classify_ours(problem, eff, peer_entry: dict, methods: dict[str, list[str]])
     applies whatever its Resource and Condition (W9); when one of these is a class where the peer is
     right, only those are given (they settle it).
     """
+    from roleguard.checks import least_privilege as lp
+
     from roleguard.policy.effective import statement_actions
 
     unconstrained = set(peer_entry.get("unconstrained", ()))
@@ -239,7 +230,7 @@ def classify_ours(problem, eff, peer_entry: dict, methods: dict[str, list[str]])
             if passers and not any(_passes_to(g, service) for g in passers):
                 labels.append("W7")
                 continue
-            if passers and not any(_roles_all(g.statement.resources) for g in passers):
+            if passers and not any(lp.reaches_every_role(g.statement.resources) for g in passers):
                 labels.append("W6")
                 continue
         # Could one of the peer's methods fire here, had it read every grant as we do?

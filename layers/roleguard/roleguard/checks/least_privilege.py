@@ -254,7 +254,7 @@ def _where(grant: Grant) -> str:
     return grant.where + (" (conditional)" if grant.statement.conditions else "")
 
 
-def _roles_all(resources: tuple[str, ...] | None) -> bool:
+def reaches_every_role(resources: tuple[str, ...] | None) -> bool:
     """Does a Resource element reach every role (of an account)?"""
     if resources is None:
         return True
@@ -266,12 +266,12 @@ def _roles_all(resources: tuple[str, ...] | None) -> bool:
 
 
 def _reaches_all_roles(grant: Grant, action: str, eff: EffectivePermissions) -> bool:
-    if not _roles_all(grant.statement.resources if grant.statement.not_resources is None else None):
+    if not reaches_every_role(grant.statement.resources if grant.statement.not_resources is None else None):
         return False
     if eff.boundary_allows is None:
         return True
     # The boundary must also allow the action on every role.
-    return any(action in statement_actions(b.statement) and _roles_all(b.statement.resources)
+    return any(action in statement_actions(b.statement) and reaches_every_role(b.statement.resources)
                for b in eff.boundary_allows)
 
 
@@ -513,7 +513,7 @@ def _passrole_problems(eff: EffectivePermissions, holders: dict[str, list[Grant]
                                {"service": f"{service}.amazonaws.com"}))
         else:
             roles = sorted({r for g in usable for r in (g.statement.resources or ("*",)) if ":role" in r or r == "*"})
-            if "*" in roles or any(_roles_all((r,)) for r in roles):
+            if "*" in roles or any(reaches_every_role((r,)) for r in roles):
                 roles = [f"the roles {eff.boundary} allows"]  # on every role, but the boundary names them
             elif not roles:
                 continue  # no role ARN in its Resource: it passes no role
