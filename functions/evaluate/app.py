@@ -55,7 +55,7 @@ def _sweep_chunks(records: list[dict[str, Any]], services: Any) -> dict[str, Any
     for record in records:
         message = json.loads(record["body"])
         now = datetime.now(timezone.utc)
-        run = sweep.run_chunk if message.get("job") == "sweep-chunk" else sweep.run_vanished
+        run = sweep.run_chunk if message.get("job") == "sweep-chunk" else sweep.run_reevaluation
         done.append(run(services, message, now))
     metrics.add_metric(name="SweepChunksEvaluated", unit=MetricUnit.Count, value=len(done))
     return {"chunks": done}

@@ -151,3 +151,62 @@ def test_a_sweep_whose_listing_fails_on_page_two_archives_nothing(world):
         app.lambda_handler({"job": "sweep"}, Context("us-east-1"))
     assert world.sweep_messages() == []  # nothing queued
     assert {f["RecordState"] for f in stored(world, "fleet/fleet-legacy").values()} == {"ACTIVE"}
+
+
+def test_a_late_sweep_chunk_evaluates_the_role_attached_now_not_the_planned_one(world, invoke):
+    import app
+
+    app.lambda_handler({"job": "sweep"}, Context("us-east-1"))
+    records = world.sweep_messages()
+    world.appstream.set_role("fleet", "fleet-good", "arn:aws:iam::111122223333:role/Ec2OnlyRole")
+    invoke("update-fleet-no-role-param")  # another fleet's event, unrelated
+    for record in records:
+        app.lambda_handler({"Records": [record]}, Context("us-east-1"))
+    finding = stored(world, "fleet/fleet-good")["trust-allows-appstream"]
+    assert finding["Compliance"]["Status"] == "FAILED" and finding["Resources"][1]["Id"].endswith("Ec2OnlyRole")
+
+
+def test_a_sweep_chunk_with_a_throttled_policy_read_is_retried(world):
+    import app
+    from botocore.awsrequest import AWSResponse
+
+    app.lambda_handler({"job": "sweep"}, Context("us-east-1"))
+    records = world.sweep_messages()
+
+    def throttled(**_):
+        return (AWSResponse("https://iam.amazonaws.com", 400, {}, None),
+                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}})
+    world.client("iam").meta.events.register("before-call.iam.ListRolePolicies", throttled)
+    with pytest.raises(Exception, match="Throttling"):
+        for record in records:
+            app.lambda_handler({"Records": [record]}, Context("us-east-1"))
+
+
+def test_a_deleted_role_used_by_many_resources_is_read_once(drift_world):
+    import app
+
+    for i in range(5):
+        drift_world.appstream.add_fleet(f"fleet-more-{i}", image_name="image-agent-2023", iam_role_arn=SHARED)
+        app.lambda_handler(create_fleet_event(f"fleet-more-{i}", "us-east-1"), Context("us-east-1"))
+    services = root.services()
+    object.__setattr__(services.settings, "role_visibility_wait_seconds", 10.0)
+    services._iam.clear()  # rebuild the IAM gateway with the wait
+    drift_world.client("iam").delete_role_policy(RoleName="SharedFleetRole", PolicyName="app-data")
+    drift_world.client("iam").delete_role(RoleName="SharedFleetRole")
+    drift_world.sleeps.clear()
+    event = load_iam_event("update-assume-role-policy")
+    event["detail"]["eventName"] = "DeleteRole"
+    event["detail"]["requestParameters"] = {"roleName": "SharedFleetRole"}
+    delivered = EventRoute(drift_world, name="IamRoleChangeRule").deliver(event)
+    sns = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(delivered)}}]}
+    result = app.lambda_handler(sns, Context("us-east-1"))
+    assert "5 resources re-evaluated" in result["reason"]  # the ones the index knows (fleet-east was never evaluated)
+    assert sum(drift_world.sleeps) <= 10  # one visibility wait for the role, not one per resource
+    assert status(drift_world, "fleet-more-3", "us-east-1", "role-exists") == "FAILED"
+
+
+def test_a_malformed_sns_message_is_skipped_not_crashed(drift_world):
+    import app
+
+    sns = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "[" * 100_000}}]}
+    assert app.lambda_handler(sns, Context("us-east-1"))["outcome"] == "skipped"

@@ -92,3 +92,19 @@ def test_unreadable_tags_leave_suppression_alone(world, invoke):
     world.appstream.fail("ListTagsForResource", code="AccessDeniedException", times=5)
     invoke("create-fleet-bad-trust")
     assert stored(world, "fleet/fleet-bad-trust")[CHECK]["Workflow"]["Status"] == "SUPPRESSED"
+
+
+def test_an_unreadable_role_does_not_lift_its_tag_suppressions(world, invoke):
+    from botocore.awsrequest import AWSResponse
+
+    world.client("iam").tag_role(RoleName="Ec2OnlyRole", Tags=[{"Key": "roleguard:suppress", "Value": CHECK},
+                                                              {"Key": "roleguard:reason", "Value": "r"}])
+    invoke("create-fleet-bad-trust")
+    assert stored(world, "fleet/fleet-bad-trust")[CHECK]["Workflow"]["Status"] == "SUPPRESSED"
+
+    def denied(**_):
+        return (AWSResponse("https://iam.amazonaws.com", 403, {}, None),
+                {"Error": {"Code": "AccessDenied", "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 403}})
+    world.client("iam").meta.events.register("before-call.iam.GetRole", denied)
+    invoke("create-fleet-bad-trust")
+    assert stored(world, "fleet/fleet-bad-trust")[CHECK]["Workflow"]["Status"] == "SUPPRESSED"

@@ -93,3 +93,12 @@ def test_whole_finding_size_limit():
     with pytest.raises(InvalidFinding, match="bytes > 245760"):
         validate(doc)
     assert finding_bytes(asff(evidence={f"e{i}": "z" * 5000 for i in range(48)})) <= MAX_FINDING_BYTES
+
+
+def test_a_role_arn_longer_than_the_resource_id_limit_is_named_truncated():
+    long_path = "/" + "p/" * 250
+    role_arn = f"arn:aws:iam::111122223333:role{long_path}R"
+    doc = asff(role_arn=role_arn)
+    role = doc["Resources"][1]
+    assert len(role_arn) > 512 and role["Type"] == "Other" and len(role["Id"]) == 512
+    assert role["Details"]["Other"]["roleguard:roleArnTruncated"] == "true"

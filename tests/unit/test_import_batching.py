@@ -18,3 +18,16 @@ def test_batches_stay_under_6_mb():
 
 def test_filter_values_are_chunked_by_20():
     assert [len(c) for c in chunks(list(range(45)), 20)] == [20, 20, 5]
+
+
+def test_archiving_drops_security_hubs_own_product_fields():
+    from datetime import datetime, timezone
+
+    from roleguard.sinks.securityhub import SecurityHubSink
+
+    previous = {"Id": "x", "UpdatedAt": "2026-01-01T00:00:00.000Z", "RecordState": "ACTIVE", "Workflow": {"Status": "NEW"},
+                "ProductFields": {"roleguard/CheckId": "role-exists",
+                                  **{f"aws/securityhub/Field{i}": "v" for i in range(60)}}}
+    archived = SecurityHubSink._archived(previous, datetime(2026, 2, 1, tzinfo=timezone.utc))
+    assert archived["ProductFields"] == {"roleguard/CheckId": "role-exists"}
+    assert archived["RecordState"] == "ARCHIVED" and "Workflow" not in archived

@@ -32,7 +32,8 @@ def _from_request(target: Target) -> AppStreamResource:
     )
 
 
-def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway) -> Gathered:
+def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway,
+           shared: "SharedReads | None" = None) -> Gathered:
     """Events can repeat and arrive out of order: what AppStream says now wins over what the event said.
 
     The event's role is used only when AppStream reports none (a role the
@@ -59,7 +60,7 @@ def gather(target: Target, appstream: AppStreamGateway, iam: IamGateway) -> Gath
 
     if not resource.role_arn:
         return Gathered(None, f"{target.ref.kind.label} {target.ref.name} has no role")
-    return Gathered(facts_for(resource, SharedReads(appstream, iam), describe_error))
+    return Gathered(facts_for(resource, shared or SharedReads(appstream, iam), describe_error))
 
 
 class SharedReads:

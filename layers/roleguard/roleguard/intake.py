@@ -76,7 +76,7 @@ def unwrap(event: Any) -> list[Any]:
             if isinstance(sns, dict) and isinstance(sns.get("Message"), str):
                 try:
                     out.append(json.loads(sns["Message"]))
-                except ValueError:
+                except (ValueError, RecursionError):
                     out.append(sns["Message"])  # parse_event calls it malformed
             else:
                 out.append(record)

@@ -143,6 +143,20 @@ class EvaluationFacts:
     others_error: ReadError | None = None  # the listing behind it did not complete
     tags_error: ReadError | None = None  # the resource's tags could not be read: suppression state unknown
 
+    @property
+    def suppression_known(self) -> bool:
+        """Both tag sources were read: the resource's (ListTagsForResource) and the role's (GetRole)."""
+        return self.tags_error is None and self.role_lookup is not RoleLookup.UNREADABLE
+
+    def read_errors(self) -> list[ReadError]:
+        """Every read of this evaluation that did not complete."""
+        errors = [e for e in (self.role_error, self.image_error, self.others_error, self.tags_error) if e is not None]
+        if self.role is not None:
+            errors.extend(self.role.read_errors)
+            if self.role.trust_error is not None:
+                errors.append(self.role.trust_error)
+        return errors
+
 
 @dataclass(frozen=True)
 class CheckResult:

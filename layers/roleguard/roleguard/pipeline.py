@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from . import engine
-from .facts import gather
+from .facts import SharedReads, gather
 from .intake import RoleChange, Skip, Target, parse_event
 from .arns import InvalidArn, parse_appstream_arn, partition_for_region, role_key
 from .checks import CHECK_IDS
@@ -17,6 +17,10 @@ from .suppression import suppressions
 from .sinks.base import PublishReport, ResourceOutcome
 
 log = logging.getLogger("roleguard")
+
+
+# More resources than this on one changed role are fanned out through the sweep queue.
+REEVALUATE_IN_PLACE = 25
 
 
 class IncompleteEvaluation(RuntimeError):
@@ -59,9 +63,10 @@ def handle_event(event: Any, services: Any, clock: Callable[[], datetime] = lamb
     return evaluate_target(parsed, services, clock())
 
 
-def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummary:
+def evaluate_target(target: Target, services: Any, now: datetime, shared: SharedReads | None = None) -> EventSummary:
+    """`shared`: reads already made for other resources of this invocation (a role, an image, the listing)."""
     ref = target.ref
-    gathered = gather(target, services.appstream(ref.region), services.iam(ref.region))
+    gathered = gather(target, services.appstream(ref.region), services.iam(ref.region), shared)
     record_role(services, ref, gathered.facts.resource.role_arn if gathered.facts else None)
     if gathered.facts is None:
         outcome = ResourceOutcome(ref, (), retired_reason=gathered.retire_reason)
@@ -72,26 +77,16 @@ def evaluate_target(target: Target, services: Any, now: datetime) -> EventSummar
         if unknown:
             log.warning("roleguard:suppress names unknown check ids, ignored: %s (known: %s)",
                         ", ".join(unknown), ", ".join(CHECK_IDS))
-        outcome = ResourceOutcome(ref, tuple(findings), suppression_known=gathered.facts.tags_error is None)
+        outcome = ResourceOutcome(ref, tuple(findings), suppression_known=gathered.facts.suppression_known)
         summary = EventSummary("evaluated", target.event_name, ref.arn, metric="ResourceEvaluated", findings=findings,
                                unknown_suppressions=list(unknown))
     for sink in services.sinks(ref.region):
         summary.reports.append(sink.publish([outcome], now))
 
-    errors = [e for e in _read_errors(gathered.facts) if e.transient]
+    errors = [e for e in gathered.facts.read_errors() if e.transient] if gathered.facts else []
     if errors:
         raise IncompleteEvaluation("; ".join(e.describe() for e in errors))
     return summary
-
-
-def _read_errors(facts: Any) -> list:
-    if facts is None:
-        return []
-    errors = [e for e in (facts.role_error, facts.image_error, facts.others_error, facts.tags_error) if e is not None]
-    if facts.role is not None:
-        errors.extend(facts.role.read_errors)
-        errors.extend([facts.role.trust_error] if facts.role.trust_error else [])
-    return errors
 
 
 
@@ -126,11 +121,21 @@ def reevaluate_roles(services: Any, change: RoleChange, region: str, now: dateti
     arns = sorted({arn for name in role_names
                    for arn in index.resources_of(f"{partition}:{change.account}:{name.lower()}")
                    if arn.split(":")[3] == region})
+    subject = ", ".join(role_names) or change.policy_arn
+    if len(arns) > REEVALUATE_IN_PLACE and services.settings.sweep_queue_url:
+        # A widely shared role: fan out like the sweep, so no invocation has to do them all.
+        from .sweep import queue_reevaluation
+
+        chunks = queue_reevaluation(services, region, change.account, arns)
+        reason = f"{change.event_name} on {subject}: {len(arns)} resources queued in {chunks} chunks"
+        log.info(reason)
+        return EventSummary("queued", reason, metric="RoleDriftQueued")
+    shared = SharedReads(services.appstream(region), services.iam(region))  # the role is read once
     findings: list[Finding] = []
     for arn in arns:
         target = target_for_arn(arn, f"IAM {change.event_name}")
         if target is not None:
-            findings += evaluate_target(target, services, now).findings
-    reason = f"{change.event_name} on {', '.join(role_names) or change.policy_arn}: {len(arns)} resources re-evaluated"
+            findings += evaluate_target(target, services, now, shared).findings
+    reason = f"{change.event_name} on {subject}: {len(arns)} resources re-evaluated"
     log.info(reason)
     return EventSummary("evaluated" if arns else "skipped", reason, metric="RoleDriftEvaluated", findings=findings)

@@ -82,32 +82,63 @@ def plan(services: Any, region: str, account: str) -> dict[str, Any]:
             # Truncated past MAX_MEMBERS: dedicated-role then names 2,000 others, which still fails it.
             "members": {k: list(members[k][:MAX_MEMBERS]) for k in sorted(keys)},
         })
-    for start in range(0, len(vanished), CHUNK_RESOURCES):
-        messages.append({"job": "sweep-vanished", "region": region, "account": account,
-                         "arns": vanished[start : start + CHUNK_RESOURCES]})
+    messages += _reevaluation_messages(region, account, vanished)
     services.sweep_queue(region).send_all(messages)
     summary = {"resources": len(resources), "roles": len(members), "chunks": len(messages), "vanished": len(vanished)}
     log.info("sweep planned: %s", summary)
     return summary
 
 
+def _reevaluation_messages(region: str, account: str, arns: list[str]) -> list[dict[str, Any]]:
+    return [{"job": "reevaluate", "region": region, "account": account, "arns": arns[i : i + CHUNK_RESOURCES]}
+            for i in range(0, len(arns), CHUNK_RESOURCES)]
+
+
+def queue_reevaluation(services: Any, region: str, account: str, arns: list[str]) -> int:
+    """Queue resources to be re-evaluated one by one (a changed role shared by many); returns the chunk count."""
+    messages = _reevaluation_messages(region, account, arns)
+    services.sweep_queue(region).send_all(messages)
+    return len(messages)
+
+
+def _current(services: Any, region: str, planned: list[AppStreamResource]) -> list[tuple[ResourceRef, AppStreamResource | None]]:
+    """What AppStream says now: a chunk may run long after planning, and an event may have changed the role since."""
+    appstream = services.appstream(region)
+    current: list[tuple[ResourceRef, AppStreamResource | None]] = []
+    for kind in ResourceKind:
+        refs = [r.ref for r in planned if r.ref.kind is kind]
+        if refs:
+            now = appstream.describe_many(kind, refs)
+            current += [(ref, now[ref.name]) for ref in refs]
+    return current
+
+
 def run_chunk(services: Any, message: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Evaluate one chunk; publish all its findings in batches. Transient read errors fail the message (SQS retries)."""
-    from .pipeline import IncompleteEvaluation
+    from .pipeline import IncompleteEvaluation, record_role
 
     region = message["region"]
     members = {k: tuple(v) for k, v in message["members"].items()}
     shared = SharedReads(services.appstream(region), services.iam(region), members=members)
     outcomes, transient = [], []
-    for data in message["resources"]:
-        resource = _deserialise(data)  # the planner has already written it to the role index
-        if not resource.role_arn:
-            outcomes.append(ResourceOutcome(resource.ref, (), retired_reason="has no role"))
+    fresh: SharedReads | None = None
+    planned = [_deserialise(data) for data in message["resources"]]
+    for ref, resource in _current(services, region, planned):
+        if resource is None or not resource.role_arn:
+            record_role(services, ref, None)
+            why = "no longer exists" if resource is None else "has no role"
+            outcomes.append(ResourceOutcome(ref, (), retired_reason=why))
             continue
-        facts = facts_for(resource, shared)
+        reads = shared
+        if any(p.ref == ref and p.role_arn != resource.role_arn for p in planned):
+            # Changed since planning: the planned members say nothing about the new role; list again.
+            record_role(services, ref, resource.role_arn)
+            fresh = fresh or SharedReads(services.appstream(region), services.iam(region))
+            reads = fresh
+        facts = facts_for(resource, reads)
         outcomes.append(ResourceOutcome(resource.ref, tuple(engine.evaluate(facts)),
-                                        suppression_known=facts.tags_error is None))
-        transient += [e for e in (facts.role_error, facts.image_error, facts.tags_error) if e and e.transient]
+                                        suppression_known=facts.suppression_known))
+        transient += [e for e in facts.read_errors() if e.transient]
     for sink in services.sinks(region):
         sink.publish(outcomes, now)
     if transient:
@@ -115,16 +146,18 @@ def run_chunk(services: Any, message: dict[str, Any], now: datetime) -> dict[str
     return {"evaluated": len(outcomes)}
 
 
-def run_vanished(services: Any, message: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Resources with ACTIVE findings the listing did not show: Describe decides, evaluation archives."""
+def run_reevaluation(services: Any, message: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Resources known by ARN (vanished from a listing, or using a changed role): Describe decides each."""
     from .pipeline import evaluate_target, target_for_arn
 
+    region = message["region"]
+    shared = SharedReads(services.appstream(region), services.iam(region))
     done = 0
     for arn in message["arns"]:
-        target = target_for_arn(arn, "Sweep")
+        target = target_for_arn(arn, "Re-evaluation")
         if target is None:
             log.error("finding resource %r is not an AppStream resource ARN; left as it is", arn)
             continue
-        evaluate_target(target, services, now)
+        evaluate_target(target, services, now, shared)
         done += 1
-    return {"confirmed": done}
+    return {"evaluated": done}

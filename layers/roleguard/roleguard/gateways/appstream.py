@@ -49,6 +49,27 @@ class AppStreamGateway:
             latest_agent_version=_latest(item.get("LatestAppstreamAgentVersion")),
         )
 
+    def describe_many(self, kind: ResourceKind, refs: list[ResourceRef]) -> dict[str, AppStreamResource | None]:
+        """Current state of several resources of one kind (name -> resource, None when gone), one call if it can."""
+        operation, key = _DESCRIBE[kind]
+        by_name = {ref.name: ref for ref in refs}
+        found: dict[str, AppStreamResource | None] = dict.fromkeys(by_name)
+        params: dict[str, Any] = {"Names": sorted(by_name)}
+        try:
+            while True:
+                response = getattr(self._appstream, operation)(**params)
+                for item in response.get(key, []):
+                    if item.get("Name") in by_name:
+                        found[item["Name"]] = self.to_resource(by_name[item["Name"]], item)
+                if not response.get("NextToken"):
+                    return found
+                params = {"Names": sorted(by_name), "NextToken": response["NextToken"]}
+        except ClientError as err:
+            if error_code(err) != "ResourceNotFoundException":
+                raise_read_failed(err, f"appstream:{operation}")
+        # One of the names is gone and the call named it: ask one by one.
+        return {name: self.describe(ref) for name, ref in by_name.items()}
+
     def tags(self, arn: str) -> dict[str, str]:
         """The resource's tags (suppression tags live here); ReadFailed when they cannot be read."""
         try:

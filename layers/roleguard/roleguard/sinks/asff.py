@@ -121,6 +121,11 @@ def _role_resource(finding: Finding) -> dict[str, Any] | None:
         # Not an ARN: still show what the resource references, as text.
         return {"Type": "Other", "Id": truncate(finding.role_arn, 512), "Partition": ref.partition,
                 "Region": ref.region, "Details": {"Other": {"roleguard:invalidRoleArn": "true"}}}
+    if len(role.arn) > LIMITS["ResourceId"]:
+        # IAM allows 512-character paths, ASFF 512-character resource ids: name it truncated, as text.
+        return {"Type": "Other", "Id": truncate(role.arn, LIMITS["ResourceId"]), "Partition": role.partition,
+                "Region": ref.region, "Details": {"Other": {"roleguard:roleName": role.name,
+                                                           "roleguard:roleArnTruncated": "true"}}}
     return {"Type": "AwsIamRole", "Id": role.arn, "Partition": role.partition, "Region": ref.region,
             "Details": {"AwsIamRole": {"RoleName": role.name, "Path": role.path}}}
 

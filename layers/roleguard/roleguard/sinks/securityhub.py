@@ -103,6 +103,9 @@ class SecurityHubSink:
         document = {k: v for k, v in previous.items() if k not in _SERVICE_OWNED}
         document["RecordState"] = "ARCHIVED"
         document["UpdatedAt"] = timestamp(later_than(now, previous.get("UpdatedAt")))
+        # Security Hub adds its own aws/securityhub/* product fields; echoing them could pass the 50-field limit.
+        document["ProductFields"] = {k: v for k, v in (previous.get("ProductFields") or {}).items()
+                                     if not k.startswith("aws/")}
         return document
 
     def _import(self, documents: list[dict[str, Any]], report: PublishReport) -> None:
