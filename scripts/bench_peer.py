@@ -360,10 +360,12 @@ def report(policies, ours, ours_setup, peer, examples: int) -> dict:
         print(f"       e.g. {', '.join(members[:examples])}")
     fixed = [n for n in only_we if {d.split(":")[0] for d in detail[n]} <= set(PEER_RIGHT)]
     ours_right = [c for c in CLASSES if c.startswith("W") and c not in PEER_RIGHT and c in by_class]
-    print(f"\n  docs/peer-comparison.md finds the peer right in {', '.join(c for c in PEER_RIGHT if c in by_class)}: "
-          f"{len(fixed)} of the {len(only_we)} 'we flag' policies\n  have findings only there, so fixing those "
-          f"would leave {len(only_we) - len(fixed)} 'we flag' disagreements, all in classes where we are right "
-          f"({', '.join(ours_right)}).")
+    right = [c for c in PEER_RIGHT if c in by_class]
+    if right:
+        print(f"\n  docs/peer-comparison.md finds the peer right in {', '.join(right)}: {len(fixed)} of the "
+              f"{len(only_we)} 'we flag' policies have findings only there.")
+    print(f"  Every remaining 'we flag' class is one where docs/peer-comparison.md finds us right ({', '.join(ours_right)}); "
+          f"{len(only_we) - len(fixed)} of {len(only_we)} policies.")
     if only_they:
         print("\nPeer flags, we don't:")
         for n in only_they:
