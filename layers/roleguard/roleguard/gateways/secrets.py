@@ -63,7 +63,9 @@ class _Redactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             text = record.getMessage()
-        except Exception:  # a record whose args do not format: let logging report it as usual
+        except (TypeError, ValueError, KeyError):
+            # Args that do not format could still carry a secret: replace the record instead of passing it on.
+            record.msg, record.args = "log record could not be formatted; masked by roleguard", None
             return True
         masked = re.sub(r'"(SecretString|SecretBinary)"\s*:\s*"(?:[^"\\]|\\.)*"', r'"\1": "' + _MASK + '"', text)
         if "SecretString" in masked or "SecretBinary" in masked:

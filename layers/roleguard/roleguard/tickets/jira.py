@@ -24,7 +24,7 @@ from .http import HttpClient, create_once_or_find
 from .problems import Problem
 
 DONE_NAMES = frozenset({"done", "closed", "resolved"})
-TODO_NAMES = ("to do", "open", "reopened", "backlog", "in progress")
+TO_DO_STATUS_NAMES = ("to do", "open", "reopened", "backlog", "in progress")
 PAGE_SIZE = 50
 MAX_PAGES = 10
 
@@ -97,7 +97,7 @@ class JiraTickets:
 
     def reopen(self, ticket: TicketRef, problem: Problem, note: Sequence[str]) -> TicketRef:
         def back(t: dict) -> bool:
-            return _category(t) in ("new", "indeterminate") or (not _category(t) and _to_name(t) in TODO_NAMES)
+            return _category(t) in ("new", "indeterminate") or (not _category(t) and _to_name(t) in TO_DO_STATUS_NAMES)
 
         if not self._is_open(self._issue(ticket)):
             transitions = self._transitions(ticket)
